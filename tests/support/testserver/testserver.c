@@ -13,7 +13,8 @@
  *   /control/hang         answered, then every later request is accepted and never answered
  *                         (the process stays alive but serves nothing: a "hung" service)
  *   /control/exit?code=N  answered, then the process exits with status N
- *   /control/crash        answered, then abort() (killed by SIGABRT, exit code 134 in Docker)
+ *   /control/crash        answered, then abort(). As PID 1 of a container SIGABRT is ignored, so
+ *                         glibc's abort() ends in SIGSEGV: exit code 139 in Docker (134 elsewhere)
  *
  * Environment read at start:
  *   PORT=N             port to listen on (default 8080)
@@ -283,9 +284,9 @@ static int runProbe(int port) {
   if (connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0 && errno != EINPROGRESS) return 1;
 
   char request[128];
-  int req_len = snprintf(request, sizeof request,
-                         "GET /health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
-                         port);
+  int req_len =
+      snprintf(request, sizeof request,
+               "GET /health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", port);
   int sent = 0;
   char response[512];
   size_t got = 0;
