@@ -13,7 +13,8 @@
 
 namespace medic::config {
 
-/// "medic.yaml:12: services.webui.probes[0].interval: '10 sec' is not a duration (use 500ms, 10s, 5m)"
+/// "medic.yaml:12: services.webui.probes[0].interval: '10 sec' is not a duration (use 500ms, 10s,
+/// 5m)"
 class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -23,29 +24,29 @@ enum class ProbeKind { kDocker, kHttp, kTcp, kExec, kCommand };
 
 struct ProbeConfig {
   ProbeKind kind = ProbeKind::kHttp;
-  std::string name;                 ///< defaults to "<kind>" or "<kind>:<target>"
-  std::string url;                  ///< http: http(s)://host:port/path
-  std::string address;              ///< tcp: host:port
-  std::vector<std::string> argv;    ///< exec (inside the container) / command (on the host)
-  int expect_status_min = 200;      ///< http: accepted status range, inclusive
+  std::string name;               ///< defaults to "<kind>" or "<kind>:<target>"
+  std::string url;                ///< http: http(s)://host:port/path
+  std::string address;            ///< tcp: host:port
+  std::vector<std::string> argv;  ///< exec (inside the container) / command (on the host)
+  int expect_status_min = 200;    ///< http: accepted status range, inclusive
   int expect_status_max = 299;
   std::optional<std::string> body_contains;  ///< http: body must contain this text
   Millis interval{5000};
   Millis timeout{2000};
-  int failure_threshold = 3;        ///< consecutive failures before the probe reports failed
-  int success_threshold = 1;        ///< consecutive successes before it reports passing again
-  Millis start_period{0};           ///< failures in this time after a container start do not count
+  int failure_threshold = 3;  ///< consecutive failures before the probe reports failed
+  int success_threshold = 1;  ///< consecutive successes before it reports passing again
+  Millis start_period{0};     ///< failures in this time after a container start do not count
   bool screenshot = false;
 };
 
 struct RecoveryConfig {
-  int max_attempts = 3;             ///< recovery actions allowed per window
+  int max_attempts = 3;  ///< recovery actions allowed per window
   Millis window{10 * 60 * 1000};
-  Millis backoff_initial{1000};     ///< delay before the 2nd attempt; doubles each time
+  Millis backoff_initial{1000};  ///< delay before the 2nd attempt; doubles each time
   Millis backoff_max{60 * 1000};
-  double backoff_jitter = 0.2;      ///< +-20 % random spread
-  Millis stop_timeout{10 * 1000};   ///< grace given to a process on restart
-  Millis hung_stop_timeout{2000};   ///< grace for a frozen (hung/paused) process
+  double backoff_jitter = 0.2;     ///< +-20 % random spread
+  Millis stop_timeout{10 * 1000};  ///< grace given to a process on restart
+  Millis hung_stop_timeout{2000};  ///< grace for a frozen (hung/paused) process
   Millis replacement_grace{10 * 1000};
   Millis flap_window{5 * 60 * 1000};  ///< a failure within this time after a recovery is a flap
   int flap_threshold = 3;             ///< flaps in a row before escalating
@@ -56,9 +57,9 @@ struct RecoveryConfig {
 /// How a config entry finds its container. Empty fields do not constrain; an entry with none set
 /// matches a container whose compose service or name equals the entry's name.
 struct MatchConfig {
-  std::string container;        ///< exact container name
-  std::string compose_service;  ///< com.docker.compose.service
-  std::string compose_project;  ///< com.docker.compose.project
+  std::string container;                      ///< exact container name
+  std::string compose_service;                ///< com.docker.compose.service
+  std::string compose_project;                ///< com.docker.compose.project
   std::map<std::string, std::string> labels;  ///< every label must be present (value "" = any)
 };
 
@@ -80,13 +81,13 @@ struct EndpointConfig {
 };
 
 struct SelectConfig {
-  bool labels = true;                        ///< protect containers labelled medic.enable=true
-  bool all = false;                          ///< protect every container (like --all)
-  std::vector<std::string> compose_projects; ///< protect every container of these projects
+  bool labels = true;                         ///< protect containers labelled medic.enable=true
+  bool all = false;                           ///< protect every container (like --all)
+  std::vector<std::string> compose_projects;  ///< protect every container of these projects
 };
 
 struct DefaultsConfig {
-  ProbeConfig probe;        ///< interval/timeout/thresholds applied to probes that omit them
+  ProbeConfig probe;  ///< interval/timeout/thresholds applied to probes that omit them
   RecoveryConfig recovery;
 };
 
@@ -102,6 +103,9 @@ struct Config {
   DefaultsConfig defaults;
   std::vector<ServiceConfig> services;
   std::vector<EndpointConfig> endpoints;
+  /// Things worth logging that are not errors, each "<file>:<line>: <key>: <text>" (e.g. a
+  /// reserved section such as `alerts` that this version accepts and ignores).
+  std::vector<std::string> notes;
 };
 
 /// Parses YAML text. `source` names it in errors. Throws ConfigError.
