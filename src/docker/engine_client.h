@@ -1,0 +1,82 @@
+#pragma once
+/// EngineClient: the real DockerApi, HTTP/1.1 to the Docker engine over its unix socket or plain
+/// TCP. Beast stays inside engine_client.cc; this header pulls in only Asio's executor.
+///
+/// Per call: a new connection (simple and robust: no stale keep-alive state after an engine
+/// restart), one deadline covering connect, request and response (the constructor's timeout),
+/// response headers bounded to 64 KiB and bodies to 32 MiB. Errors are classified values:
+/// 400 kBadRequest, 404 kNotFound, 409 kConflict, other >= 400 kEngine (all carrying the engine's
+/// own message), connect failure kUnreachable naming the socket, deadline kTimeout naming the
+/// request, unreadable JSON kEngine.
+///
+/// API version: the first call asks GET /version (unversioned) and uses min(engine, 1.43); an
+/// engine below 1.41 is refused with kEngine. Every later path is prefixed /v1.NN.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+#include <string>
+
+#include "core/time.h"
+#include "docker/docker_api.h"
+#include "docker/wire.h"
+
+namespace medic::docker {
+
+class EngineClient final : public DockerApi {
+ public:
+  /// address: "unix:///var/run/docker.sock" or "tcp://127.0.0.1:2375". A malformed address does
+  /// not throw: every call then fails with the kConfig error from parseEngineAddress (or check
+  /// addressError() first).
+  EngineClient(boost::asio::any_io_executor executor, std::string address, Millis timeout);
+  ~EngineClient() override;
+  EngineClient(const EngineClient&) = delete;
+  EngineClient& operator=(const EngineClient&) = delete;
+
+  /// The error that makes every call fail when the address was malformed; nullptr otherwise.
+  const Error* addressError() const;
+  /// The negotiated API version ("1.41"), empty before the first successful call.
+  std::string apiVersion() const;
+
+  Task<VersionInfo> version() override;
+  Task<Ok> ping() override;
+  Task<std::vector<ContainerSummary>> listContainers(ListOptions options) override;
+  Task<ContainerInfo> inspectContainer(std::string id_or_name) override;
+  /// Also accepts bodies with several endpoints in NetworkingConfig (as specFromInspect makes):
+  /// engines before API 1.44 take one at create, so the others are connected right after. If a
+  /// connect fails, the half-made container is removed and the error returned, so a retry does
+  /// not hit a name conflict.
+  Task<std::string> createContainer(ContainerSpec spec) override;
+  Task<Ok> startContainer(std::string id) override;
+  Task<Ok> stopContainer(std::string id, std::chrono::seconds timeout) override;
+  Task<Ok> restartContainer(std::string id, std::chrono::seconds timeout) override;
+  Task<Ok> killContainer(std::string id, std::string signal) override;
+  Task<Ok> removeContainer(std::string id, bool force) override;
+  Task<Ok> renameContainer(std::string id, std::string new_name) override;
+  Task<Ok> pauseContainer(std::string id) override;
+  Task<Ok> unpauseContainer(std::string id) override;
+  /// The exec's output stream is read until EOF or `timeout` (not the client timeout); exec
+  /// create/inspect use the client timeout. On timeout the process (host PID from exec inspect)
+  /// gets SIGKILL from this process (medic runs as root on the host) and the result is
+  /// timed_out with exit_code -1. Output is bounded to 64 KiB.
+  Task<ExecResult> exec(std::string id, std::vector<std::string> argv,
+                        std::chrono::milliseconds timeout) override;
+  /// GET /stats?stream=false (one-shot=false): the engine samples twice about a second apart, so
+  /// precpu_stats is filled and cpu_percent is meaningful; the call takes ~1-2 s.
+  Task<Stats> stats(std::string id) override;
+  Task<ImageInfo> inspectImage(std::string id_or_name) override;
+  Task<NetworkInfo> inspectNetwork(std::string id_or_name) override;
+  Task<std::string> createNetwork(nlohmann::json body) override;
+  /// Each event is handed over as soon as its line arrives. Cancelling the awaiting coroutine
+  /// (e.g. `stream || timer`) closes the connection and returns Ok.
+  Task<Ok> streamEvents(EventOptions options, EventHandler on_event) override;
+
+  /// Removes a network (tests clean up with it; medic itself never deletes networks).
+  Task<Ok> removeNetworkForTest(std::string id_or_name);
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace medic::docker
