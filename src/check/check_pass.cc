@@ -1,0 +1,177 @@
+#include "check/check_pass.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "probes/probe.h"
+
+namespace medic::check {
+namespace asio = boost::asio;
+
+namespace {
+
+const char* kindName(config::ProbeKind k) {
+  switch (k) {
+    case config::ProbeKind::kHttp: return "http";
+    case config::ProbeKind::kTcp: return "tcp";
+    case config::ProbeKind::kExec: return "exec";
+    case config::ProbeKind::kCommand: return "command";
+    case config::ProbeKind::kDocker: return "docker";
+  }
+  return "probe";
+}
+
+asio::awaitable<probes::ProbeOutcome> runOne(config::ProbeConfig probe) {
+  switch (probe.kind) {
+    case config::ProbeKind::kHttp: co_return co_await probes::runHttpProbe(probe);
+    case config::ProbeKind::kTcp: co_return co_await probes::runTcpProbe(probe);
+    default: break;
+  }
+  probes::ProbeOutcome out;
+  out.ok = true;  // docker-health probes are judged from the inspect; exec/command run in the daemon
+  out.summary = "not run in a check pass";
+  co_return out;
+}
+
+}  // namespace
+
+asio::awaitable<std::vector<services::ProbeResult>> runProbes(
+    const services::ProtectedService& service, const Clock& clock,
+    std::vector<evidence::Evidence>& out) {
+  std::vector<services::ProbeResult> results;
+  std::vector<config::ProbeConfig> runnable;
+  for (const auto& p : service.probes) {
+    if (p.kind == config::ProbeKind::kHttp || p.kind == config::ProbeKind::kTcp) {
+      runnable.push_back(p);
+    }
+  }
+  if (runnable.empty()) co_return results;
+  auto ex = co_await asio::this_coro::executor;
+  // Start all probes at once so one slow probe does not delay the others.
+  using Op = decltype(asio::co_spawn(ex, runOne(runnable[0]), asio::deferred));
+  std::vector<Op> ops;
+  for (const auto& p : runnable) ops.push_back(asio::co_spawn(ex, runOne(p), asio::deferred));
+  auto [order, errors, outcomes] =
+      co_await asio::experimental::make_parallel_group(std::move(ops))
+          .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  (void)order;
+  for (size_t i = 0; i < runnable.size(); ++i) {
+    services::ProbeResult r;
+    r.name = probes::describeProbe(runnable[i]);
+    r.kind = kindName(runnable[i].kind);
+    if (errors[i]) {
+      r.ok = false;
+      r.summary = "probe failed internally";
+    } else {
+      r.ok = outcomes[i].ok;
+      r.timed_out = outcomes[i].timed_out;
+      r.summary = outcomes[i].summary;
+      auto data = outcomes[i].data;
+      data["probe"] = r.name;
+      data["summary"] = r.summary;
+      auto ev = evidence::makeEvidence(r.kind, service.name, std::move(data), clock.now().wall);
+      r.evidence_id = ev.id;
+      out.push_back(std::move(ev));
+    }
+    results.push_back(std::move(r));
+  }
+  co_return results;
+}
+
+asio::awaitable<Result<CheckReport>> runCheckPass(docker::DockerApi& docker,
+                                                  const config::Config& config, bool all,
+                                                  const Clock& clock) {
+  CheckReport report;
+  report.started = clock.now().wall;
+  auto listed = co_await docker.listContainers(docker::ListOptions{});
+  if (!listed) co_return listed.error();
+  auto selected = services::selectServices(config, *listed, all);
+  for (auto& service : selected) {
+    ServiceReport sr;
+    sr.service = service;
+    std::string docker_ev;
+    if (service.container) {
+      auto info = co_await docker.inspectContainer(service.container->id);
+      if (info) {
+        sr.container = *info;
+        auto ev = evidence::makeEvidence(evidence::kDockerState, service.name,
+                                         services::dockerStateExcerpt(*info), clock.now().wall);
+        docker_ev = ev.id;
+        report.evidence.push_back(std::move(ev));
+      } else if (info.error().kind != ErrorKind::kNotFound) {
+        // Removed between list and inspect is "missing"; any other failure is reported as-is.
+        sr.verdict = {service.name, services::Health::kUnknown,
+                      "cannot inspect container: " + info.error().message, {}};
+        report.services.push_back(std::move(sr));
+        continue;
+      }
+    }
+    if (!sr.container) {
+      nlohmann::json absent = {{"container", nullptr},
+                               {"searched", {{"service", service.name},
+                                             {"match_container", service.match.container},
+                                             {"match_compose_service", service.match.compose_service},
+                                             {"match_compose_project", service.match.compose_project}}},
+                               {"containers_listed", listed->size()}};
+      auto ev = evidence::makeEvidence(evidence::kDockerState, service.name, std::move(absent),
+                                       clock.now().wall);
+      docker_ev = ev.id;
+      report.evidence.push_back(std::move(ev));
+    } else if (sr.container->state.running && !sr.container->state.paused) {
+      sr.probes = co_await runProbes(service, clock, report.evidence);
+    }
+    sr.verdict = services::judge(service, sr.container, docker_ev, sr.probes);
+    report.services.push_back(std::move(sr));
+  }
+  report.finished = clock.now().wall;
+  co_return report;
+}
+
+int CheckReport::exitStatus() const {
+  std::vector<services::ServiceVerdict> v;
+  for (const auto& s : services) v.push_back(s.verdict);
+  return services::checkExitStatus(v);
+}
+
+nlohmann::json CheckReport::toJson() const {
+  nlohmann::json j;
+  j["verdict"] = exitStatus() == 0 ? "healthy" : (services.empty() ? "nothing_protected" : "unhealthy");
+  j["started"] = formatWallTime(started);
+  j["finished"] = formatWallTime(finished);
+  j["services"] = nlohmann::json::array();
+  for (const auto& s : services) {
+    nlohmann::json e = {{"name", s.service.name},
+                        {"source", s.service.source},
+                        {"critical", s.service.critical},
+                        {"health", services::toString(s.verdict.health)},
+                        {"reason", s.verdict.reason},
+                        {"evidence", s.verdict.evidence_ids}};
+    if (s.container) {
+      e["container"] = services::dockerStateExcerpt(*s.container);
+    } else {
+      e["container"] = nullptr;
+    }
+    e["probes"] = nlohmann::json::array();
+    for (const auto& p : s.probes) {
+      e["probes"].push_back({{"name", p.name},
+                             {"kind", p.kind},
+                             {"ok", p.ok},
+                             {"timed_out", p.timed_out},
+                             {"summary", p.summary},
+                             {"evidence", p.evidence_id}});
+    }
+    j["services"].push_back(std::move(e));
+  }
+  j["evidence"] = nlohmann::json::array();
+  for (const auto& ev : evidence) j["evidence"].push_back(ev.toJson());
+  if (services.empty()) {
+    j["message"] = "nothing is protected: label containers medic.enable=true, list them under "
+                   "services: in medic.yaml, or pass --all";
+  }
+  return j;
+}
+
+}  // namespace medic::check

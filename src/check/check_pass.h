@@ -1,0 +1,48 @@
+#pragma once
+/// One pass over the protected services, measuring everything fresh: list containers, select the
+/// protected ones, inspect each, run its HTTP/TCP probes concurrently, judge. Every verdict cites the
+/// evidence records made in this pass. Used by `medic check` and, later, by gates and claims.
+
+#include <optional>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "config/config.h"
+#include "core/result.h"
+#include "docker/docker_api.h"
+#include "evidence/evidence.h"
+#include "services/selection.h"
+#include "services/verdict.h"
+
+namespace medic::check {
+
+struct ServiceReport {
+  services::ProtectedService service;
+  std::optional<docker::ContainerInfo> container;
+  std::vector<services::ProbeResult> probes;
+  services::ServiceVerdict verdict;
+};
+
+struct CheckReport {
+  WallTime started;
+  WallTime finished;
+  std::vector<ServiceReport> services;
+  std::vector<evidence::Evidence> evidence;  ///< every record cited by a verdict
+  int exitStatus() const;
+  nlohmann::json toJson() const;
+};
+
+/// Fails only when the engine cannot be asked (list fails); a single inspect failure becomes that
+/// service's verdict. `clock` stamps evidence.
+boost::asio::awaitable<Result<CheckReport>> runCheckPass(docker::DockerApi& docker,
+                                                         const config::Config& config, bool all,
+                                                         const Clock& clock);
+
+/// Runs the probes of one service concurrently and returns results in probe order, with their
+/// evidence appended to `out`.
+boost::asio::awaitable<std::vector<services::ProbeResult>> runProbes(
+    const services::ProtectedService& service, const Clock& clock,
+    std::vector<evidence::Evidence>& out);
+
+}  // namespace medic::check

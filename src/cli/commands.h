@@ -1,0 +1,14 @@
+#pragma once
+/// One file per subcommand. Each register function adds its subcommand to the root and arranges for
+/// `exit_status` to be set when it runs.
+
+#include <CLI/CLI.hpp>
+
+#include "cli/global_options.h"
+
+namespace medic::cli {
+
+void registerCheck(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerVersion(CLI::App& root, const GlobalOptions& global, int& exit_status);
+
+}  // namespace medic::cli

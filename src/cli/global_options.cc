@@ -1,0 +1,44 @@
+#include "cli/global_options.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace medic::cli {
+
+config::Config resolveConfig(const GlobalOptions& options) {
+  namespace fs = std::filesystem;
+  config::Config cfg;
+  if (!options.config_path.empty()) {
+    if (!fs::exists(options.config_path)) {
+      throw config::ConfigError(options.config_path +
+                                ": no such file (given with --config; omit it to run on labels only)");
+    }
+    cfg = config::loadConfigFile(options.config_path);
+  } else if (fs::exists("medic.yaml")) {
+    cfg = config::loadConfigFile("medic.yaml");
+  } else if (fs::exists("/etc/medic/medic.yaml")) {
+    cfg = config::loadConfigFile("/etc/medic/medic.yaml");
+  } else {
+    cfg = config::defaultConfig();
+  }
+  if (!options.docker.empty()) {
+    cfg.docker = options.docker;
+  } else if (const char* host = std::getenv("DOCKER_HOST");
+             host != nullptr && *host != '\0' && cfg.docker == config::Config{}.docker) {
+    cfg.docker = host;
+  }
+  if (!options.log_level.empty()) cfg.log_level = options.log_level;
+  return cfg;
+}
+
+std::string resolveStateDir(const GlobalOptions& options, const config::Config& config) {
+  if (!options.state_dir.empty()) return options.state_dir;
+  if (!config.state_dir.empty()) return config.state_dir;
+  if (geteuid() == 0) return "/var/lib/medic";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/state/medic";
+}
+
+}  // namespace medic::cli

@@ -1,0 +1,198 @@
+#include <chrono>
+#include <optional>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include "evidence/evidence.h"
+#include "probes/address_policy.h"
+#include "probes/probe.h"
+
+namespace medic::probes {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr size_t kBodyLimit = 1 << 20;  // bodies beyond 1 MiB are a failed probe, not a memory spike
+constexpr size_t kExcerpt = 512;
+
+struct Target {
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string path;
+};
+
+std::optional<Target> parseTarget(const std::string& url, std::string& error) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) {
+    error = "not a URL: " + url;
+    return std::nullopt;
+  }
+  Target t;
+  auto scheme = parsed->scheme();
+  if (scheme == "http") {
+    t.port = "80";
+  } else if (scheme == "https") {
+    t.tls = true;
+    t.port = "443";
+  } else {
+    error = "only http and https URLs are probed, not " + std::string(scheme);
+    return std::nullopt;
+  }
+  t.host = std::string(parsed->host_address());
+  if (!t.host.empty() && t.host.front() == '[') t.host = t.host.substr(1, t.host.size() - 2);
+  if (parsed->has_port()) t.port = std::string(parsed->port());
+  t.path = std::string(parsed->encoded_target());
+  if (t.path.empty()) t.path = "/";
+  return t;
+}
+
+/// Shared by plain and TLS streams: write the request, read the response.
+template <class Stream>
+asio::awaitable<void> exchange(Stream& stream, const Target& t, ProbeOutcome& out,
+                               const config::ProbeConfig& probe) {
+  http::request<http::empty_body> req{http::verb::get, t.path, 11};
+  req.set(http::field::host, t.host);
+  req.set(http::field::user_agent, "medic-probe/" MEDIC_VERSION);
+  req.set(http::field::connection, "close");
+  co_await http::async_write(stream, req, asio::use_awaitable);
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kBodyLimit);
+  parser.header_limit(16 * 1024);
+  co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+  auto& res = parser.get();
+
+  const int status = static_cast<int>(res.result_int());
+  const std::string& body = res.body();
+  nlohmann::json headers = nlohmann::json::object();
+  for (auto name : {http::field::content_type, http::field::content_length, http::field::server,
+                    http::field::location}) {
+    auto it = res.find(name);
+    if (it != res.end()) headers[std::string(it->name_string())] = std::string(it->value());
+  }
+  out.data["status"] = status;
+  out.data["headers"] = headers;
+  out.data["body_excerpt"] = body.substr(0, kExcerpt);
+  out.data["body_bytes"] = body.size();
+  out.data["body_sha256"] = evidence::sha256Hex(body);
+
+  const bool status_ok = status >= probe.expect_status_min && status <= probe.expect_status_max;
+  const bool body_ok =
+      !probe.body_contains || body.find(*probe.body_contains) != std::string::npos;
+  out.ok = status_ok && body_ok;
+  if (!status_ok) {
+    out.summary = "HTTP " + std::to_string(status) + " (expected " +
+                  std::to_string(probe.expect_status_min) + "-" +
+                  std::to_string(probe.expect_status_max) + ")";
+  } else if (!body_ok) {
+    out.summary = "HTTP " + std::to_string(status) + " but body lacks \"" + *probe.body_contains + "\"";
+  } else {
+    out.summary = "HTTP " + std::to_string(status);
+  }
+}
+
+asio::awaitable<void> attempt(const config::ProbeConfig& probe, const Target& t,
+                              ProbeOutcome& out) {
+  auto ex = co_await asio::this_coro::executor;
+  try {
+    tcp::resolver resolver(ex);
+    auto endpoints = co_await resolver.async_resolve(t.host, t.port, asio::use_awaitable);
+    std::vector<tcp::endpoint> allowed;
+    for (const auto& e : endpoints) {
+      auto why = refusedAddressReason(e.endpoint().address());
+      if (why.empty()) {
+        allowed.push_back(e.endpoint());
+      } else {
+        out.summary = "refused: " + t.host + " resolves to a " + why;
+      }
+    }
+    if (allowed.empty()) {
+      if (out.summary.empty()) out.summary = "cannot resolve " + t.host;
+      co_return;
+    }
+    out.data["address"] = allowed.front().address().to_string();
+    if (!t.tls) {
+      beast::tcp_stream stream(ex);
+      co_await stream.async_connect(allowed, asio::use_awaitable);
+      co_await exchange(stream, t, out, probe);
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    } else {
+      asio::ssl::context ctx(asio::ssl::context::tls_client);
+      ctx.set_default_verify_paths();
+      ctx.set_verify_mode(asio::ssl::verify_peer);
+      beast::ssl_stream<beast::tcp_stream> stream(ex, ctx);
+      SSL_set_tlsext_host_name(stream.native_handle(), t.host.c_str());
+      stream.set_verify_callback(asio::ssl::host_name_verification(t.host));
+      co_await beast::get_lowest_layer(stream).async_connect(allowed, asio::use_awaitable);
+      co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+      co_await exchange(stream, t, out, probe);
+    }
+  } catch (const boost::system::system_error& e) {
+    out.ok = false;
+    out.summary = e.code().message();
+    out.data["error"] = e.code().message();
+  }
+}
+
+}  // namespace
+
+asio::awaitable<ProbeOutcome> runHttpProbe(const config::ProbeConfig& probe) {
+  ProbeOutcome out;
+  out.data = {{"url", probe.url}, {"timeout_ms", probe.timeout.count()}};
+  std::string error;
+  auto target = parseTarget(probe.url, error);
+  if (!target) {
+    out.summary = error;
+    out.data["error"] = error;
+    co_return out;
+  }
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer deadline(ex, probe.timeout);
+  const auto started = std::chrono::steady_clock::now();
+  auto winner = co_await (attempt(probe, *target, out) ||
+                          deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+  out.latency = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+  if (winner.index() == 1) {
+    out.ok = false;
+    out.timed_out = true;
+    out.summary = "timed out after " + std::to_string(probe.timeout.count()) + " ms";
+    out.data["error"] = "timeout";
+  } else if (out.ok) {
+    out.summary += " in " + std::to_string(out.latency.count()) + " ms";
+  }
+  out.data["ok"] = out.ok;
+  out.data["latency_ms"] = out.latency.count();
+  co_return out;
+}
+
+std::string describeProbe(const config::ProbeConfig& probe) {
+  if (!probe.name.empty()) return probe.name;
+  switch (probe.kind) {
+    case config::ProbeKind::kHttp: return "http " + probe.url;
+    case config::ProbeKind::kTcp: return "tcp " + probe.address;
+    case config::ProbeKind::kExec: return "exec";
+    case config::ProbeKind::kCommand: return "command";
+    case config::ProbeKind::kDocker: return "docker health";
+  }
+  return "probe";
+}
+
+}  // namespace medic::probes

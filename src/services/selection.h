@@ -1,0 +1,50 @@
+#pragma once
+/// Which containers medic protects, and with what: labels (medic.enable=true and friends), config
+/// entries, compose projects, or everything (--all). Pure: works on a container list.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "docker/types.h"
+
+namespace medic::services {
+
+/// Label names (DESIGN §5).
+inline constexpr const char* kLabelEnable = "medic.enable";
+inline constexpr const char* kLabelCritical = "medic.critical";
+inline constexpr const char* kLabelProbeHttp = "medic.probe.http";
+inline constexpr const char* kLabelProbeTcp = "medic.probe.tcp";
+inline constexpr const char* kLabelDependsOn = "medic.depends_on";
+inline constexpr const char* kLabelComposeService = "com.docker.compose.service";
+inline constexpr const char* kLabelComposeProject = "com.docker.compose.project";
+
+struct ProtectedService {
+  std::string name;    ///< compose service name, else container name, else config entry name
+  std::string source;  ///< "config", "label", "project", "all"
+  bool critical = false;
+  std::vector<config::ProbeConfig> probes;
+  std::vector<std::string> depends_on;
+  config::RecoveryConfig recovery;
+  config::MatchConfig match;  ///< how to find its container again (set for every source)
+  std::optional<docker::ContainerSummary> container;  ///< nullopt: no container exists (missing)
+};
+
+/// The compose service of a container, else its name.
+std::string serviceNameOf(const docker::ContainerSummary& c);
+
+/// True when the container satisfies the match (an empty match matches by `name`).
+bool matches(const config::MatchConfig& match, const std::string& name,
+             const docker::ContainerSummary& c);
+
+/// Selects protected services. Config entries come first, in file order, and win over labels for the
+/// same service; a config entry with no container is still returned (container = nullopt, i.e.
+/// missing). When several containers belong to one service, the running one, then the newest, wins.
+/// `all` adopts every container (like --all). Result order is stable: config entries, then others by
+/// name.
+std::vector<ProtectedService> selectServices(const config::Config& config,
+                                             const std::vector<docker::ContainerSummary>& containers,
+                                             bool all);
+
+}  // namespace medic::services
