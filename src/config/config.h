@@ -13,8 +13,8 @@
 
 namespace medic::config {
 
-/// "medic.yaml:12: services.webui.probes[0].interval: '10 sec' is not a duration (use 500ms, 10s,
-/// 5m)"
+/// Every message is "<file>:<line>: <key path>: <what is wrong and what to write>", e.g.
+/// medic.yaml:12: services.webui.probes[0].interval: '10 sec' is not a duration (use e.g. 10s)
 class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -1,0 +1,594 @@
+#include "config/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "config/address.h"
+
+namespace medic::config {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+/// The message of the ConfigError that parsing `yaml` throws; fails the test when it parses.
+std::string errorOf(const std::string& yaml) {
+  try {
+    parseConfig(yaml, "medic.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a ConfigError for:\n" << yaml;
+  return "";
+}
+
+/// A file in the test's temp dir, removed at the end of the test.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& content) {
+    path_ = ::testing::TempDir() + "medic-config-test-" + std::to_string(::getpid()) + "-" +
+            std::to_string(counter_++) + ".yaml";
+    std::ofstream(path_, std::ios::binary) << content;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::string path_;
+};
+
+const ServiceConfig& serviceNamed(const Config& c, const std::string& name) {
+  for (const auto& s : c.services) {
+    if (s.name == name) return s;
+  }
+  throw std::runtime_error("no service " + name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Good files
+
+TEST(ConfigGood, ExampleFileParsesWithEveryDocumentedFeature) {
+  const Config c = loadConfigFile(MEDIC_SOURCE_DIR "/examples/medic.yaml");
+  EXPECT_EQ(c.source, MEDIC_SOURCE_DIR "/examples/medic.yaml");
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.state_dir, "/var/lib/medic");
+  EXPECT_THAT(c.select.compose_projects, ElementsAre("shop"));
+  ASSERT_EQ(c.services.size(), 4u);
+  EXPECT_EQ(c.services[0].name, "webui");  // declaration order is kept
+
+  const ServiceConfig& webui = serviceNamed(c, "webui");
+  EXPECT_TRUE(webui.critical);
+  EXPECT_EQ(webui.match.compose_project, "shop");
+  EXPECT_EQ(webui.match.compose_service, "webui");
+  EXPECT_THAT(webui.depends_on, ElementsAre("api"));
+  ASSERT_EQ(webui.probes.size(), 2u);
+  EXPECT_EQ(webui.probes[0].kind, ProbeKind::kHttp);
+  EXPECT_EQ(webui.probes[0].url, "http://127.0.0.1:3000/healthz");
+  EXPECT_EQ(webui.probes[0].expect_status_min, 200);
+  EXPECT_EQ(webui.probes[0].expect_status_max, 399);
+  EXPECT_EQ(webui.probes[0].body_contains, "ok");
+  EXPECT_EQ(webui.probes[0].interval, Millis(2000));
+  EXPECT_EQ(webui.probes[0].start_period, Millis(10'000));  // from defaults.probe
+  EXPECT_TRUE(webui.probes[0].screenshot);
+  EXPECT_EQ(webui.probes[1].kind, ProbeKind::kDocker);
+  EXPECT_EQ(webui.recovery.replacement_grace, Millis(5000));
+
+  const ServiceConfig& db = serviceNamed(c, "db");
+  EXPECT_EQ(db.match.container, "shop-db-1");
+  ASSERT_EQ(db.probes.size(), 1u);
+  EXPECT_EQ(db.probes[0].kind, ProbeKind::kExec);
+  EXPECT_THAT(db.probes[0].argv, ElementsAre("pg_isready", "-h", "127.0.0.1", "-U", "shop"));
+  EXPECT_EQ(db.probes[0].start_period, Millis(30'000));
+  EXPECT_EQ(db.recovery.stop_timeout, Millis(30'000));
+  EXPECT_FALSE(db.recovery.rollback);
+  EXPECT_EQ(db.recovery.max_attempts, 3);
+
+  const ServiceConfig& cache = serviceNamed(c, "cache");
+  EXPECT_EQ(cache.match.labels.at("com.example.role"), "cache");
+  ASSERT_EQ(cache.probes.size(), 2u);
+  EXPECT_EQ(cache.probes[0].kind, ProbeKind::kTcp);
+  EXPECT_EQ(cache.probes[0].address, "127.0.0.1:6379");
+  EXPECT_EQ(cache.probes[1].kind, ProbeKind::kCommand);
+  EXPECT_EQ(cache.probes[1].name, "redis-ping");
+  EXPECT_THAT(cache.probes[1].argv,
+              ElementsAre("redis-cli", "-h", "127.0.0.1", "-p", "6379", "ping"));
+
+  ASSERT_EQ(c.endpoints.size(), 2u);
+  EXPECT_EQ(c.endpoints[0].name, "storefront");
+  EXPECT_EQ(c.endpoints[0].probe.kind, ProbeKind::kHttp);
+  EXPECT_EQ(c.endpoints[0].probe.name, "storefront");
+  EXPECT_EQ(c.endpoints[0].probe.expect_status_min, 200);
+  EXPECT_EQ(c.endpoints[0].probe.expect_status_max, 200);
+  EXPECT_EQ(c.endpoints[0].max_latency, Millis(800));
+  EXPECT_TRUE(c.endpoints[0].critical);
+  EXPECT_EQ(c.endpoints[1].probe.failure_threshold, 2);
+  EXPECT_TRUE(c.notes.empty());
+}
+
+void expectDefaults(const Config& c) {
+  const Config d = defaultConfig();
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.docker, "unix:///var/run/docker.sock");
+  EXPECT_EQ(c.docker_timeout, Millis(10'000));
+  EXPECT_EQ(c.state_dir, "");
+  EXPECT_EQ(c.resync_interval, Millis(30'000));
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_TRUE(c.select.labels);
+  EXPECT_FALSE(c.select.all);
+  EXPECT_TRUE(c.select.compose_projects.empty());
+  EXPECT_EQ(c.defaults.probe.interval, d.defaults.probe.interval);
+  EXPECT_EQ(c.defaults.probe.timeout, d.defaults.probe.timeout);
+  EXPECT_EQ(c.defaults.probe.failure_threshold, 3);
+  EXPECT_EQ(c.defaults.recovery.max_attempts, 3);
+  EXPECT_EQ(c.defaults.recovery.window, Millis(600'000));
+  EXPECT_DOUBLE_EQ(c.defaults.recovery.backoff_jitter, 0.2);
+  EXPECT_TRUE(c.services.empty());
+  EXPECT_TRUE(c.endpoints.empty());
+}
+
+TEST(ConfigGood, EmptyOrCommentOnlyFileGivesEveryDefault) {
+  expectDefaults(parseConfig("", "medic.yaml"));
+  expectDefaults(parseConfig("# nothing configured yet\n\n", "medic.yaml"));
+  expectDefaults(parseConfig("listen:\nselect:\ndefaults: ~\n", "medic.yaml"));  // null = default
+  expectDefaults(defaultConfig());
+  EXPECT_EQ(defaultConfig().source, "");
+}
+
+TEST(ConfigGood, ProbeAndRecoveryKeysCascadeFromDefaults) {
+  // services come before defaults in the file: the cascade must not depend on key order.
+  const Config c = parseConfig(R"(
+services:
+  web:
+    probes:
+      - http: http://127.0.0.1:8080/
+        timeout: 500ms
+      - tcp: 127.0.0.1:8080
+        failure_threshold: 1
+    recovery:
+      window: 1h
+  plain:
+endpoints:
+  - url: https://127.0.0.1:8443/
+defaults:
+  probe:
+    interval: 7s
+    failure_threshold: 5
+    start_period: 20s
+  recovery:
+    max_attempts: 5
+    backoff_max: 2m
+)",
+                               "medic.yaml");
+  const ServiceConfig& web = serviceNamed(c, "web");
+  ASSERT_EQ(web.probes.size(), 2u);
+  EXPECT_EQ(web.probes[0].interval, Millis(7000));
+  EXPECT_EQ(web.probes[0].timeout, Millis(500));
+  EXPECT_EQ(web.probes[0].failure_threshold, 5);
+  EXPECT_EQ(web.probes[0].success_threshold, 1);
+  EXPECT_EQ(web.probes[0].start_period, Millis(20'000));
+  EXPECT_EQ(web.probes[1].interval, Millis(7000));
+  EXPECT_EQ(web.probes[1].timeout, Millis(2000));  // built-in default, not overridden anywhere
+  EXPECT_EQ(web.probes[1].failure_threshold, 1);
+  EXPECT_EQ(web.recovery.max_attempts, 5);
+  EXPECT_EQ(web.recovery.backoff_max, Millis(120'000));
+  EXPECT_EQ(web.recovery.window, Millis(3'600'000));
+  EXPECT_EQ(web.recovery.stop_timeout, Millis(10'000));
+
+  const ServiceConfig& plain = serviceNamed(c, "plain");  // "plain:" with no body
+  EXPECT_EQ(plain.recovery.max_attempts, 5);
+  EXPECT_TRUE(plain.probes.empty());
+  EXPECT_EQ(plain.line, 11);
+
+  ASSERT_EQ(c.endpoints.size(), 1u);
+  EXPECT_EQ(c.endpoints[0].name, "https://127.0.0.1:8443/");  // name defaults to the url
+  EXPECT_EQ(c.endpoints[0].probe.interval, Millis(7000));
+  EXPECT_EQ(c.endpoints[0].probe.failure_threshold, 5);
+  EXPECT_EQ(c.endpoints[0].probe.start_period, Millis(0));
+}
+
+TEST(ConfigGood, ProbeNamesDefaultToKindAndTarget) {
+  const Config c = parseConfig(R"(
+services:
+  s:
+    probes:
+      - docker: true
+      - http: http://localhost:80/x
+      - tcp: "[::1]:5432"
+      - exec: [cat, /tmp/ready]
+      - command: [/usr/bin/true]
+)",
+                               "medic.yaml");
+  std::vector<std::string> names;
+  for (const auto& p : c.services[0].probes) names.push_back(p.name);
+  EXPECT_THAT(names, ElementsAre("docker", "http:http://localhost:80/x", "tcp:[::1]:5432",
+                                 "exec:cat", "command:/usr/bin/true"));
+}
+
+TEST(ConfigGood, ExpectStatusTakesACodeOrARange) {
+  const Config c = parseConfig(R"(
+services:
+  s:
+    probes:
+      - {name: a, http: "http://127.0.0.1/", expect_status: 204}
+      - {name: b, http: "http://127.0.0.1/", expect_status: "301-302"}
+      - {name: c, http: "http://127.0.0.1/"}
+)",
+                               "medic.yaml");
+  const auto& p = c.services[0].probes;
+  EXPECT_EQ(std::make_pair(p[0].expect_status_min, p[0].expect_status_max),
+            std::make_pair(204, 204));
+  EXPECT_EQ(std::make_pair(p[1].expect_status_min, p[1].expect_status_max),
+            std::make_pair(301, 302));
+  EXPECT_EQ(std::make_pair(p[2].expect_status_min, p[2].expect_status_max),
+            std::make_pair(200, 299));
+}
+
+TEST(ConfigGood, ReservedSectionsAreAcceptedIgnoredAndNoted) {
+  const Config c = parseConfig(
+      "listen: 127.0.0.1:9000\nalerts:\n  sinks: [{webhook: http://127.0.0.1:9/}]\nphases: {}\n",
+      "medic.yaml");
+  EXPECT_EQ(c.listen, "127.0.0.1:9000");
+  ASSERT_EQ(c.notes.size(), 2u);
+  EXPECT_THAT(c.notes[0], StartsWith("medic.yaml:2: alerts: reserved"));
+  EXPECT_THAT(c.notes[1], StartsWith("medic.yaml:4: phases: reserved"));
+}
+
+TEST(ConfigGood, DiamondDependenciesAreNotACycle) {
+  const Config c = parseConfig(R"(
+services:
+  web: {depends_on: [api, auth]}
+  api: {depends_on: [db]}
+  auth: {depends_on: [db]}
+  db: {}
+)",
+                               "medic.yaml");
+  EXPECT_EQ(c.services.size(), 4u);
+}
+
+TEST(ConfigGood, SmallAliasUseIsFine) {
+  const Config c = parseConfig(R"(
+services:
+  a:
+    recovery: &slow {stop_timeout: 30s, rollback: false}
+  b:
+    recovery: *slow
+)",
+                               "medic.yaml");
+  EXPECT_EQ(serviceNamed(c, "b").recovery.stop_timeout, Millis(30'000));
+  EXPECT_FALSE(serviceNamed(c, "b").recovery.rollback);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad files: every message names the file, the 1-based line and the key path.
+
+TEST(ConfigBad, BadDurationMessageIsExact) {
+  EXPECT_EQ(errorOf(R"(services:
+  webui:
+    probes:
+      - http: http://127.0.0.1:3000/
+        interval: 10 sec
+)"),
+            "medic.yaml:5: services.webui.probes[0].interval: '10 sec' is not a duration (use e.g. "
+            "500ms, 10s, 5m)");
+  EXPECT_THAT(
+      errorOf("resync_interval: 30\n"),
+      AllOf(StartsWith("medic.yaml:1: resync_interval: '30' has no unit"), HasSubstr("30s")));
+  EXPECT_THAT(errorOf("docker_timeout: -5s\n"),
+              StartsWith("medic.yaml:1: docker_timeout: '-5s' is not a duration"));
+}
+
+TEST(ConfigBad, UnknownTopLevelKeySuggestsTheNearMiss) {
+  EXPECT_EQ(errorOf("listen: 127.0.0.1:8080\nlisten_adress: x\nlistne: 127.0.0.1:1\n"),
+            "medic.yaml:2: listen_adress: unknown key; the keys allowed here are listen, docker, "
+            "docker_timeout, state_dir, resync_interval, log_level, select, defaults, services, "
+            "endpoints, alerts, phases, deploy, channels");
+  EXPECT_EQ(errorOf("\nlistne: 127.0.0.1:1\n"),
+            "medic.yaml:2: listne: unknown key (did you mean 'listen'?)");
+}
+
+TEST(ConfigBad, UnknownNestedKeyNamesTheFullPath) {
+  EXPECT_EQ(errorOf(R"(services:
+  webui:
+    probes:
+      - http: http://127.0.0.1:3000/
+        intervall: 5s
+)"),
+            "medic.yaml:5: services.webui.probes[0].intervall: unknown key (did you mean "
+            "'interval'?)");
+  EXPECT_EQ(errorOf("defaults:\n  recovery:\n    max-attempts: 2\n"),
+            "medic.yaml:3: defaults.recovery.max-attempts: unknown key (did you mean "
+            "'max_attempts'?)");
+  EXPECT_THAT(errorOf("services:\n  a:\n    match:\n      image: nginx\n"),
+              StartsWith("medic.yaml:4: services.a.match.image: unknown key"));
+}
+
+TEST(ConfigBad, WrongTypesSayWhatWasExpected) {
+  EXPECT_EQ(errorOf("services:\n  a:\n    critical: maybe\n"),
+            "medic.yaml:3: services.a.critical: expected true or false, got 'maybe'");
+  EXPECT_EQ(errorOf("defaults:\n  probe:\n    failure_threshold: three\n"),
+            "medic.yaml:3: defaults.probe.failure_threshold: expected a whole number, got 'three'");
+  EXPECT_EQ(errorOf("services:\n  a:\n    probes:\n      http: http://127.0.0.1/\n"),
+            "medic.yaml:4: services.a.probes: expected a list, got a map");
+  EXPECT_EQ(errorOf("listen: [127.0.0.1, 8080]\n"),
+            "medic.yaml:1: listen: expected a text value, got a list");
+  EXPECT_THAT(errorOf("- listen\n"), StartsWith("medic.yaml:1: the file must be a map of keys"));
+  EXPECT_THAT(errorOf("services:\n  a:\n    depends_on: b\n"),
+              StartsWith("medic.yaml:3: services.a.depends_on: expected a list of service names"));
+}
+
+TEST(ConfigBad, OutOfRangeValuesAreRejectedNotClamped) {
+  EXPECT_EQ(
+      errorOf("services:\n  a:\n    probes:\n      - tcp: 127.0.0.1:1\n"
+              "        failure_threshold: 0\n"),
+      "medic.yaml:5: services.a.probes[0].failure_threshold: 0 is out of range; use 1 to 1000");
+  EXPECT_EQ(errorOf("defaults:\n  probe:\n    success_threshold: 0\n"),
+            "medic.yaml:3: defaults.probe.success_threshold: 0 is out of range; use 1 to 1000");
+  EXPECT_EQ(errorOf("defaults:\n  probe:\n    interval: 0s\n"),
+            "medic.yaml:3: defaults.probe.interval: must be longer than 0s");
+  EXPECT_EQ(errorOf("defaults:\n  recovery:\n    backoff_jitter: 1.5\n"),
+            "medic.yaml:3: defaults.recovery.backoff_jitter: 1.5 is out of range; use 0 to 1");
+  EXPECT_THAT(errorOf("defaults:\n  recovery:\n    backoff_initial: 2m\n    backoff_max: 1m\n"),
+              StartsWith("medic.yaml:4: defaults.recovery.backoff_max: backoff_max (1m) is "
+                         "shorter than backoff_initial (2m)"));
+  EXPECT_THAT(errorOf("resync_interval: 5m\n"),
+              StartsWith("medic.yaml:1: resync_interval: 5m is too long"));
+  EXPECT_THAT(errorOf("services:\n  a:\n    probes:\n      - http: http://127.0.0.1/\n"
+                      "        expect_status: 700\n"),
+              StartsWith("medic.yaml:5: services.a.probes[0].expect_status: 700 is not an HTTP "
+                         "status"));
+  EXPECT_THAT(errorOf("log_level: verbose\n"),
+              StartsWith("medic.yaml:1: log_level: 'verbose' is not a log level"));
+  EXPECT_THAT(errorOf("state_dir: var/lib/medic\n"),
+              StartsWith("medic.yaml:1: state_dir: 'var/lib/medic' is relative"));
+}
+
+TEST(ConfigBad, ProbeUrlsMustBeHttpOrHttps) {
+  EXPECT_EQ(errorOf("services:\n  a:\n    probes:\n      - http: ftp://127.0.0.1/file\n"),
+            "medic.yaml:4: services.a.probes[0].http: 'ftp://127.0.0.1/file': scheme 'ftp' is not "
+            "allowed; probe URLs are http:// or https:// only");
+  EXPECT_THAT(errorOf("endpoints:\n  - name: x\n    url: file:///etc/passwd\n"),
+              StartsWith("medic.yaml:3: endpoints[0].url: 'file:///etc/passwd': scheme 'file' is "
+                         "not allowed"));
+  EXPECT_THAT(errorOf("endpoints:\n  - url: 127.0.0.1:8080/health\n"),
+              StartsWith("medic.yaml:2: endpoints[0].url: '127.0.0.1:8080/health'"));
+  EXPECT_THAT(errorOf("endpoints:\n  - url: http://127.0.0.1:99999/\n"),
+              HasSubstr("the port must be a number from 1 to 65535"));
+  EXPECT_THAT(errorOf("endpoints:\n  - name: x\n"),
+              StartsWith("medic.yaml:2: endpoints[0]: an endpoint needs a url: key"));
+}
+
+TEST(ConfigBad, HostPortAndDockerAddressesAreChecked) {
+  EXPECT_THAT(errorOf("listen: 127.0.0.1\n"),
+              StartsWith("medic.yaml:1: listen: '127.0.0.1' has no port"));
+  EXPECT_THAT(errorOf("listen: 127.0.0.1:0\n"),
+              HasSubstr("the port must be a number from 1 to 65535"));
+  EXPECT_THAT(errorOf("services:\n  a:\n    probes:\n      - tcp: 300.1.1.1:80\n"),
+              StartsWith("medic.yaml:4: services.a.probes[0].tcp: '300.1.1.1:80': '300.1.1.1' is "
+                         "not a host name or IP address"));
+  EXPECT_THAT(errorOf("services:\n  a:\n    probes:\n      - tcp: ::1:80\n"),
+              HasSubstr("an IPv6 address needs brackets"));
+  EXPECT_THAT(errorOf("docker: /var/run/docker.sock\n"),
+              StartsWith("medic.yaml:1: docker: '/var/run/docker.sock' is not a Docker address"));
+  EXPECT_THAT(errorOf("docker: unix://var/run/docker.sock\n"),
+              HasSubstr("the socket path must be absolute"));
+}
+
+TEST(ConfigBad, ShellStringExecIsRefused) {
+  EXPECT_EQ(errorOf("services:\n  db:\n    probes:\n      - exec: pg_isready -h 127.0.0.1\n"),
+            "medic.yaml:4: services.db.probes[0].exec: no shell strings: write the argv as a "
+            "list, e.g. exec: [\"pg_isready\", \"-h\", \"127.0.0.1\"] (medic never runs a shell)");
+  EXPECT_THAT(errorOf("services:\n  db:\n    probes:\n      - command: \"curl -f x || exit 1\"\n"),
+              StartsWith("medic.yaml:4: services.db.probes[0].command: no shell strings"));
+  EXPECT_THAT(errorOf("services:\n  db:\n    probes:\n      - exec: []\n"),
+              StartsWith("medic.yaml:4: services.db.probes[0].exec: the argv needs at least a "
+                         "program name"));
+}
+
+TEST(ConfigBad, ProbeNeedsExactlyOneKindAndOnlyItsOwnKeys) {
+  EXPECT_THAT(errorOf("services:\n  a:\n    probes:\n      - interval: 5s\n"),
+              StartsWith("medic.yaml:4: services.a.probes[0]: a probe needs one of: http, tcp"));
+  EXPECT_THAT(
+      errorOf("services:\n  a:\n    probes:\n      - http: http://127.0.0.1/\n        tcp: "
+              "127.0.0.1:1\n"),
+      StartsWith("medic.yaml:5: services.a.probes[0]: a probe has exactly one kind, found both "
+                 "http and tcp"));
+  EXPECT_EQ(errorOf("services:\n  a:\n    probes:\n      - tcp: 127.0.0.1:1\n"
+                    "        expect_status: 200\n"),
+            "medic.yaml:5: services.a.probes[0].expect_status: applies only to http probes, and "
+            "this is a tcp probe");
+  EXPECT_THAT(
+      errorOf("services:\n  a:\n    probes:\n      - docker: false\n"),
+      StartsWith("medic.yaml:4: services.a.probes[0].docker: docker: false is not a probe"));
+  EXPECT_THAT(errorOf("services:\n  a:\n    probes:\n      - http:\n"),
+              StartsWith("medic.yaml:4: services.a.probes[0].http: needs a value"));
+  EXPECT_THAT(errorOf("services:\n  a:\n    probes:\n      - tcp: 127.0.0.1:1\n      - tcp: "
+                      "127.0.0.1:1\n"),
+              StartsWith("medic.yaml:5: services.a.probes[1]: two probes are both named "
+                         "'tcp:127.0.0.1:1'"));
+}
+
+TEST(ConfigBad, DuplicateServiceNamesAndKeys) {
+  EXPECT_THAT(errorOf("services:\n  web: {}\n  db: {}\n  web: {critical: true}\n"),
+              StartsWith("medic.yaml:4: services.web: key written twice"));
+  EXPECT_THAT(errorOf("listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n"),
+              StartsWith("medic.yaml:2: listen: key written twice"));
+  EXPECT_THAT(errorOf("services:\n  \"my web\": {}\n"),
+              StartsWith("medic.yaml:2: services: 'my web' is not a usable service name"));
+}
+
+TEST(ConfigBad, DependsOnMustNameKnownServicesOnce) {
+  EXPECT_EQ(errorOf("services:\n  web:\n    depends_on: [api, dbb]\n  api: {}\n  db: {}\n"),
+            "medic.yaml:3: services.web.depends_on[1]: 'dbb' is not a service in this file; "
+            "declare it under services: or remove it from depends_on");
+  EXPECT_EQ(errorOf("services:\n  web:\n    depends_on:\n      - db\n      - db\n  db: {}\n"),
+            "medic.yaml:5: services.web.depends_on[1]: 'db' is listed twice");
+}
+
+TEST(ConfigBad, DependencyCycleIsNamedInFull) {
+  EXPECT_THAT(errorOf(R"(services:
+  a: {depends_on: [b]}
+  b: {depends_on: [c]}
+  c:
+    depends_on:
+      - a
+)"),
+              StartsWith("medic.yaml:6: services.c.depends_on[0]: dependency cycle a -> b -> c "
+                         "-> a"));
+  EXPECT_THAT(errorOf("services:\n  a:\n    depends_on: [a]\n"),
+              StartsWith("medic.yaml:3: services.a.depends_on[0]: dependency cycle a -> a"));
+}
+
+TEST(ConfigBad, SyntaxErrorNamesFileAndLine) {
+  EXPECT_THAT(errorOf("listen: 127.0.0.1:8080\nservices:\n  web: [unclosed\n  db: {}\n"),
+              AllOf(StartsWith("medic.yaml:"), HasSubstr("YAML syntax error")));
+  EXPECT_THAT(errorOf("services:\n  web:\n    critical: true\n   bad_indent: 1\n"),
+              StartsWith("medic.yaml:4: YAML syntax error"));
+  EXPECT_THAT(errorOf("services:\n  web: *nowhere\n"),
+              StartsWith("medic.yaml:2: YAML syntax error"));
+}
+
+TEST(ConfigBad, OversizeTextAndFileAreRefused) {
+  std::string big = "# padding\n";
+  while (big.size() <= 1024 * 1024)
+    big += "# ......................................................\n";
+  EXPECT_THAT(errorOf(big),
+              AllOf(StartsWith("medic.yaml: "), HasSubstr("over the limit of 1048576")));
+  TempFile file(big);
+  try {
+    loadConfigFile(file.path());
+    ADD_FAILURE() << "an oversize file loaded";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), AllOf(StartsWith(file.path() + ": "), HasSubstr("over the limit")));
+  }
+}
+
+TEST(ConfigBad, AliasBombsAreRefused) {
+  // Exponential expansion with few aliases: 9 levels of 10 -> 10^9 nodes.
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 9; ++i) {
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) bomb += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+    bomb += "]\n";
+  }
+  EXPECT_THAT(errorOf(bomb), AllOf(StartsWith("medic.yaml:"), HasSubstr("alias bomb")));
+  // Many cheap aliases.
+  std::string many = "alerts:\n  base: &b 1\n  uses: [";
+  for (int i = 0; i < 101; ++i) many += std::string(i ? ", " : "") + "*b";
+  many += "]\n";
+  EXPECT_THAT(errorOf(many),
+              AllOf(StartsWith("medic.yaml:3: more than 100 alias uses"), HasSubstr("alias bomb")));
+}
+
+TEST(ConfigBad, DeepNestingIsRefused) {
+  std::string deep = "alerts: ";
+  for (int i = 0; i < 40; ++i) deep += "[";
+  for (int i = 0; i < 40; ++i) deep += "]";
+  EXPECT_THAT(errorOf(deep + "\n"), StartsWith("medic.yaml:1: nesting deeper than 32 levels"));
+  // Far deeper than yaml-cpp's own recursion guard still fails cleanly, not with a crash.
+  EXPECT_THAT(errorOf(std::string(100'000, '[')), StartsWith("medic.yaml:1: nesting deeper"));
+}
+
+TEST(ConfigBad, OnlyOneDocumentPerFile) {
+  EXPECT_THAT(errorOf("listen: 127.0.0.1:1\n---\nlisten: 127.0.0.1:2\n"),
+              StartsWith("medic.yaml:2: a second YAML document"));
+}
+
+TEST(ConfigBad, MergeKeysAreNotSilentlyMisread) {
+  EXPECT_THAT(errorOf("defaults:\n  recovery: &r {max_attempts: 2}\nservices:\n  a:\n    "
+                      "recovery:\n      <<: *r\n"),
+              StartsWith("medic.yaml:6: services.a.recovery: YAML merge keys (<<) are not "
+                         "supported"));
+}
+
+TEST(ConfigFile, ErrorsNameThePathGivenAndMissingFilesSaySo) {
+  TempFile file("listen: 127.0.0.1:8080\nlog_level: loud\n");
+  try {
+    loadConfigFile(file.path());
+    ADD_FAILURE() << "a bad file loaded";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), StartsWith(file.path() + ":2: log_level: 'loud' is not a log level"));
+  }
+  try {
+    loadConfigFile("/nonexistent/medic.yaml");
+    ADD_FAILURE() << "a missing file loaded";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), AllOf(StartsWith("/nonexistent/medic.yaml: cannot read config file"),
+                                HasSubstr("No such file")));
+  }
+  try {
+    loadConfigFile(::testing::TempDir());
+    ADD_FAILURE() << "a directory loaded";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is a directory"));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Address checks, shared with label parsing.
+
+TEST(Address, HostPortAcceptsNamesIpv4AndBracketedIpv6) {
+  for (const char* ok :
+       {"127.0.0.1:8080", "localhost:1", "db.internal:5432", "[::1]:65535", "shop_db_1:5432"}) {
+    EXPECT_TRUE(checkHostPort(ok)) << ok;
+  }
+  for (const char* bad : {"", ":80", "host:", "host:http", "host:65536", "-host:80", "a b:80",
+                          "[::1]80", "[nope]:80", "1.2.3:80"}) {
+    EXPECT_FALSE(checkHostPort(bad)) << bad;
+  }
+}
+
+TEST(Address, HttpUrlAcceptsOnlyHttpAndHttpsWithAHost) {
+  for (const char* ok : {"http://127.0.0.1/", "HTTPS://example.org:8443/a?b=c", "http://[::1]:80/",
+                         "http://localhost"}) {
+    EXPECT_TRUE(checkHttpUrl(ok)) << ok;
+  }
+  for (const char* bad : {"", "http://", "gopher://x/", "http:/x", "javascript:alert(1)",
+                          "http://exa mple.org/", "http://host:0/"}) {
+    EXPECT_FALSE(checkHttpUrl(bad)) << bad;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// docs/config.md: every yaml block on the page is a config medic accepts.
+
+TEST(ConfigDocs, EveryYamlBlockInTheDocsParses) {
+  std::ifstream in(MEDIC_SOURCE_DIR "/docs/config.md");
+  ASSERT_TRUE(in) << "docs/config.md is missing";
+  std::string line;
+  std::string block;
+  int line_no = 0;
+  int block_start = 0;
+  int blocks = 0;
+  bool in_yaml = false;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!in_yaml && line == "```yaml") {
+      in_yaml = true;
+      block.clear();
+      block_start = line_no + 1;
+    } else if (in_yaml && line == "```") {
+      in_yaml = false;
+      ++blocks;
+      const std::string source = "docs/config.md@" + std::to_string(block_start);
+      try {
+        parseConfig(block, source);
+      } catch (const ConfigError& e) {
+        ADD_FAILURE() << "docs/config.md has a yaml block medic rejects: " << e.what();
+      }
+    } else if (in_yaml) {
+      block += line + "\n";
+    }
+  }
+  EXPECT_FALSE(in_yaml) << "unterminated yaml block";
+  EXPECT_GE(blocks, 8);  // the page has a block per section plus the full example
+}
+
+}  // namespace
+}  // namespace medic::config
