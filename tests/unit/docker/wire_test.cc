@@ -1,0 +1,144 @@
+#include "docker/wire.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace medic::docker {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(ParseEngineAddress, UnixSocket) {
+  auto a = parseEngineAddress("unix:///var/run/docker.sock");
+  ASSERT_TRUE(a.ok()) << a.error().describe();
+  EXPECT_EQ(a->kind, EngineAddress::Kind::kUnix);
+  EXPECT_EQ(a->path, "/var/run/docker.sock");
+  EXPECT_EQ(a->display(), "/var/run/docker.sock");
+}
+
+TEST(ParseEngineAddress, TcpHostPortAndIpv6) {
+  auto a = parseEngineAddress("tcp://127.0.0.1:2375");
+  ASSERT_TRUE(a.ok()) << a.error().describe();
+  EXPECT_EQ(a->kind, EngineAddress::Kind::kTcp);
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 2375);
+  EXPECT_EQ(a->display(), "127.0.0.1:2375");
+
+  auto v6 = parseEngineAddress("tcp://[::1]:2376/");
+  ASSERT_TRUE(v6.ok()) << v6.error().describe();
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 2376);
+  EXPECT_EQ(v6->display(), "[::1]:2376");
+}
+
+TEST(ParseEngineAddress, RejectsBadAddressesNamingThem) {
+  for (const char* bad :
+       {"", "/var/run/docker.sock", "unix://", "unix://relative.sock", "tcp://127.0.0.1",
+        "tcp://:2375", "tcp://host:0", "tcp://host:65536", "tcp://host:12ab",
+        "http://127.0.0.1:2375", "tcp+tls://h:2376", "tcp://[::1:2375"}) {
+    auto a = parseEngineAddress(bad);
+    ASSERT_FALSE(a.ok()) << bad;
+    EXPECT_EQ(a.error().kind, ErrorKind::kConfig) << bad;
+    EXPECT_THAT(a.error().message, HasSubstr("'" + std::string(bad) + "'"));
+  }
+}
+
+TEST(UrlEncode, EncodesAllButUnreserved) {
+  EXPECT_EQ(urlEncode("abc-_.~XYZ09"), "abc-_.~XYZ09");
+  EXPECT_EQ(urlEncode(R"({"label":{"a=b":true}})"), "%7B%22label%22%3A%7B%22a%3Db%22%3Atrue%7D%7D");
+  EXPECT_EQ(urlEncode("a b/c?d&e"), "a%20b%2Fc%3Fd%26e");
+  EXPECT_EQ(urlEncode("\xff"), "%FF");
+}
+
+TEST(EncodeFilters, MapsEachValueToTrueAndDropsEmptyLists) {
+  std::string text = encodeFilters(
+      {{"label", {"medic.enable=true", "tier"}}, {"name", {}}, {"type", {"container"}}});
+  auto doc = nlohmann::json::parse(text);
+  EXPECT_EQ(doc,
+            nlohmann::json::parse(
+                R"({"label":{"medic.enable=true":true,"tier":true},"type":{"container":true}})"));
+  EXPECT_EQ(encodeFilters({}), "{}");
+}
+
+TEST(ApiVersions, CompareNumerically) {
+  EXPECT_LT(compareApiVersions("1.9", "1.41"), 0);
+  EXPECT_GT(compareApiVersions("1.43", "1.41"), 0);
+  EXPECT_EQ(compareApiVersions("1.41", "1.41"), 0);
+  EXPECT_GT(compareApiVersions("2.0", "1.99"), 0);
+  EXPECT_LT(compareApiVersions("garbage", "1.0"), 0);
+  EXPECT_LT(compareApiVersions("1.", "1.0"), 0);
+}
+
+TEST(ApiVersions, NegotiateTakesTheLowerAndRefusesOldEngines) {
+  EXPECT_EQ(negotiateApiVersion("1.41").value(), "1.41");
+  EXPECT_EQ(negotiateApiVersion("1.42").value(), "1.42");
+  EXPECT_EQ(negotiateApiVersion("1.45").value(), "1.43");
+  auto old = negotiateApiVersion("1.40");
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.error().kind, ErrorKind::kEngine);
+  EXPECT_THAT(old.error().message, HasSubstr("1.40"));
+  EXPECT_THAT(old.error().message, HasSubstr("at least 1.41"));
+  EXPECT_FALSE(negotiateApiVersion("").ok());
+}
+
+std::string frame(unsigned char stream, std::string_view payload) {
+  std::string out{static_cast<char>(stream), 0, 0, 0};
+  uint32_t n = static_cast<uint32_t>(payload.size());
+  out.push_back(static_cast<char>(n >> 24));
+  out.push_back(static_cast<char>((n >> 16) & 0xFF));
+  out.push_back(static_cast<char>((n >> 8) & 0xFF));
+  out.push_back(static_cast<char>(n & 0xFF));
+  return out + std::string(payload);
+}
+
+TEST(ExecStreamDemuxer, JoinsStdoutAndStderrAcrossArbitrarySplits) {
+  std::string wire = frame(1, "hello ") + frame(2, "err ") + frame(1, "") + frame(1, "world\n");
+  // Every split point, including inside headers, must give the same output.
+  for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+    ExecStreamDemuxer d(1024);
+    d.feed(std::string_view(wire).substr(0, cut));
+    d.feed(std::string_view(wire).substr(cut));
+    EXPECT_EQ(d.output(), "hello err world\n") << "cut at " << cut;
+    EXPECT_FALSE(d.midFrame());
+  }
+  ExecStreamDemuxer bytewise(1024);
+  for (char c : wire) bytewise.feed(std::string_view(&c, 1));
+  EXPECT_EQ(bytewise.output(), "hello err world\n");
+}
+
+TEST(ExecStreamDemuxer, BoundsOutputAndCountsTheRest) {
+  std::string big(300, 'x');
+  ExecStreamDemuxer d(100);
+  d.feed(frame(1, big) + frame(2, "tail"));
+  EXPECT_EQ(d.output(), std::string(100, 'x'));
+  EXPECT_EQ(d.droppedBytes(), 204u);
+  ExecStreamDemuxer partial(100);
+  partial.feed(frame(1, "abc").substr(0, 9));
+  EXPECT_TRUE(partial.midFrame());
+  EXPECT_EQ(partial.output(), "a");
+}
+
+TEST(LineSplitter, DeliversCompleteLinesOnly) {
+  LineSplitter s(64);
+  std::vector<std::string> lines;
+  EXPECT_TRUE(s.feed("{\"a\":1}\n{\"b\"", lines));
+  EXPECT_THAT(lines, ElementsAre("{\"a\":1}"));
+  lines.clear();
+  EXPECT_TRUE(s.feed(":2}\r\n\n", lines));
+  EXPECT_THAT(lines, ElementsAre("{\"b\":2}"));
+  EXPECT_EQ(s.pending(), "");
+}
+
+TEST(LineSplitter, RefusesAnOverlongLine) {
+  LineSplitter s(8);
+  std::vector<std::string> lines;
+  EXPECT_TRUE(s.feed("12345678", lines));
+  EXPECT_FALSE(s.feed("9", lines));
+  EXPECT_TRUE(lines.empty());
+}
+
+}  // namespace
+}  // namespace medic::docker
