@@ -21,7 +21,8 @@ std::optional<std::string> probeEngine() {
   const char* host = std::getenv("DOCKER_HOST");
   std::string where = (host != nullptr && *host != '\0') ? std::string(host) + " (DOCKER_HOST)"
                                                          : "/var/run/docker.sock";
-  ProcessResult info = docker({"info", "--format", "{{.ServerVersion}}"}, std::chrono::seconds(20));
+  ProcessResult info =
+      dockerCli({"info", "--format", "{{.ServerVersion}}"}, std::chrono::seconds(20));
   std::string version = trimmed(info.out);
   if (info.ok() && !version.empty()) return std::nullopt;
   return "no Docker engine answers at " + where + " (docker info: " + trimmed(info.describe()) +
@@ -74,16 +75,16 @@ int freePort() {
 }
 
 std::string inspectField(std::string_view name, std::string_view format) {
-  ProcessResult result =
-      docker({"inspect", "--type", "container", "--format", std::string(format), std::string(name)},
-             std::chrono::seconds(20));
+  ProcessResult result = dockerCli(
+      {"inspect", "--type", "container", "--format", std::string(format), std::string(name)},
+      std::chrono::seconds(20));
   if (!result.ok()) return "";
   return trimmed(result.out);
 }
 
 bool containerExists(std::string_view name) {
-  return docker({"inspect", "--type", "container", "--format", "{{.Id}}", std::string(name)},
-                std::chrono::seconds(20))
+  return dockerCli({"inspect", "--type", "container", "--format", "{{.Id}}", std::string(name)},
+                   std::chrono::seconds(20))
       .ok();
 }
 
@@ -96,7 +97,7 @@ TestContainer::TestContainer(std::string name, int port, std::vector<std::string
   args.insert(args.end(), run_args.begin(), run_args.end());
   args.push_back(std::move(image));
   args.insert(args.end(), command.begin(), command.end());
-  run_ = docker(args);
+  run_ = dockerCli(args);
 }
 
 TestContainer TestContainer::start(std::string_view base, std::vector<std::string> run_args,
@@ -114,7 +115,7 @@ TestContainer::TestContainer(TestContainer&& other) noexcept
 
 TestContainer::~TestContainer() {
   // Removed even when `docker run` failed: it may have created the container before failing.
-  if (owned_) docker({"rm", "-f", "-v", name_}, std::chrono::seconds(30));
+  if (owned_) dockerCli({"rm", "-f", "-v", name_}, std::chrono::seconds(30));
 }
 
 std::string TestContainer::id() const {

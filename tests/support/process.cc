@@ -169,7 +169,7 @@ ProcessResult runProcess(const std::vector<std::string>& argv, std::chrono::mill
   return result;
 }
 
-ProcessResult docker(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+ProcessResult dockerCli(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
   std::vector<std::string> argv{"docker"};
   argv.insert(argv.end(), args.begin(), args.end());
   return runProcess(argv, timeout);

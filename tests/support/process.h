@@ -30,7 +30,7 @@ ProcessResult runProcess(const std::vector<std::string>& argv, std::chrono::mill
                          std::string_view stdin_text = "");
 
 /// `docker <args...>` via runProcess, 60 s deadline unless told otherwise.
-ProcessResult docker(const std::vector<std::string>& args,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
+ProcessResult dockerCli(const std::vector<std::string>& args,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 }  // namespace medic::test

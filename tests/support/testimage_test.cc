@@ -127,7 +127,7 @@ TEST_F(TestImage, DockerStopEndsItPromptlyWithStatusZero) {
   ASSERT_TRUE(serving(c));
 
   auto before = std::chrono::steady_clock::now();
-  ProcessResult stop = docker({"stop", "--time", "10", c.name()});
+  ProcessResult stop = dockerCli({"stop", "--time", "10", c.name()});
   ASSERT_TRUE(stop.ok()) << stop.describe();
   EXPECT_LT(std::chrono::steady_clock::now() - before, seconds(5)) << "SIGTERM was not honoured";
   EXPECT_EQ(c.status(), "exited");
@@ -174,7 +174,7 @@ TEST_F(TestImage, ImageShipsBusyboxShell) {
   auto c = TestContainer::start("img-sh");
   ASSERT_TRUE(c.started()) << c.startError();
   ProcessResult exec =
-      docker({"exec", c.name(), "/bin/sh", "-c", "echo hello; sleep 0; cat /dev/null"});
+      dockerCli({"exec", c.name(), "/bin/sh", "-c", "echo hello; sleep 0; cat /dev/null"});
   EXPECT_TRUE(exec.ok()) << exec.describe();
   EXPECT_EQ(exec.out, "hello\n");
 }
