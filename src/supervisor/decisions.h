@@ -1,0 +1,58 @@
+#pragma once
+/// What the supervisor core returns: actions for the shell to execute and notices to publish.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+
+namespace medic::supervisor {
+
+enum class ActionKind {
+  kStart,
+  kRestart,
+  kUnpause,
+  kRecreate,  ///< create the service again from its spec snapshot
+  kRollback,  ///< recreate from the last snapshot whose image differs from the current one
+  kSnapshot,  ///< container_id is healthy: store its spec (not a recovery, uses no budget)
+};
+
+const char* toString(ActionKind kind);
+
+/// One thing for the shell to do. The shell answers every action but kSnapshot with ActionDone
+/// carrying the same id, including when the result was lost (engine disconnect => ok=false).
+struct Action {
+  uint64_t id = 0;
+  std::string service;
+  ActionKind kind = ActionKind::kStart;
+  std::string container_id;  ///< the container to act on ("" for kRecreate of a removed one)
+  Millis stop_timeout{0};    ///< kRestart/kRollback: grace before SIGKILL
+  std::string reason;        ///< human text: what failed and which rung this is
+  int attempt = 0;           ///< 1-based attempt number within the incident (0 for kSnapshot)
+};
+
+enum class Severity { kInfo, kWarning, kCritical };
+
+const char* toString(Severity severity);
+
+/// A message for alerts and channels.
+struct Notice {
+  /// failed|recovering|recovered|escalated|missing|replaced|panic|panic_over|flapping|
+  /// engine_unreachable|engine_back|maintenance|action_failed
+  std::string kind;
+  Severity severity = Severity::kInfo;
+  std::string service;  ///< "" for host-wide notices (panic, engine)
+  std::string text;
+  nlohmann::json data = nlohmann::json::object();
+};
+
+struct Decision {
+  std::vector<Action> actions;
+  std::vector<Notice> notices;
+
+  bool empty() const { return actions.empty() && notices.empty(); }
+};
+
+}  // namespace medic::supervisor

@@ -1,0 +1,109 @@
+#pragma once
+/// What the shell tells the supervisor core: service definitions and observations. Plain values,
+/// no I/O. Times are values too: WallTime only for records (detection latency), never schedules.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/config.h"
+#include "core/time.h"
+
+namespace medic::supervisor {
+
+/// One protected service as the core needs it.
+struct ServiceDef {
+  std::string name;
+  bool critical = false;
+  std::vector<std::string> depends_on;  ///< names of services to recover first
+  config::RecoveryConfig recovery;
+  /// True when the probe layer runs probes for this service: then "passing" means its
+  /// ProbesVerdict passes. A ProbesVerdict received for a service also turns this on.
+  bool has_probes = false;
+};
+
+/// Docker's container state (.State.Status).
+enum class Phase { kRunning, kExited, kPaused, kRestarting, kRemoving, kCreated, kDead };
+/// Docker's health status; kNone = the container has no healthcheck.
+enum class DockerHealth { kNone, kStarting, kHealthy, kUnhealthy };
+
+const char* toString(Phase phase);
+const char* toString(DockerHealth health);
+
+/// The service's current container, as inspected.
+struct ContainerView {
+  std::string id;
+  Phase phase = Phase::kRunning;
+  DockerHealth health = DockerHealth::kNone;
+  int exit_code = 0;
+  std::string image_id;
+  bool oom_killed = false;
+  /// .State.FinishedAt for a stopped container: lets a resync report detection latency.
+  std::optional<WallTime> finished_at;
+};
+
+/// Full truth from a resync or inspect. nullopt container = no container of the service exists.
+struct ServiceObserved {
+  std::string service;
+  std::optional<ContainerView> container;
+};
+
+/// One Docker event about a container of the service.
+struct ContainerEvent {
+  std::string service;
+  std::string container_id;
+  /// die|stop|kill|oom|destroy|pause|unpause|start|restart|create|health_status
+  std::string action;
+  std::optional<DockerHealth> health;  ///< for health_status
+  int exit_code = 0;                   ///< for die
+  WallTime occurred;                   ///< the engine's event time
+};
+
+/// The probe layer's verdict, already thresholded (failure/success thresholds applied).
+struct ProbesVerdict {
+  std::string service;
+  std::string container_id;  ///< the container the probes ran against
+  bool passing = false;
+  bool hung = false;  ///< probes time out while the container runs
+  std::vector<std::string> evidence_ids;
+};
+
+/// The outcome of an Action the core asked for (kSnapshot outcomes are accepted and ignored).
+struct ActionDone {
+  uint64_t action_id = 0;
+  bool ok = false;
+  std::string error;             ///< kRecreate without a snapshot: contains "no snapshot"
+  std::string new_container_id;  ///< kRecreate/kRollback: the container that now serves
+};
+
+/// Operator: `medic recover S`. Clears escalation and gives a fresh budget.
+struct RecoverRequested {
+  std::string service;
+};
+
+/// Operator maintenance window; until = nullopt ends it now.
+struct MaintenanceSet {
+  std::string service;
+  std::optional<SteadyTime> until;
+};
+
+/// Engine lost / back. After a reconnect the shell sends a fresh ServiceObserved per service.
+struct EngineStatus {
+  bool reachable = true;
+};
+
+/// A deploy is replacing the service: observe, do not repair.
+struct DeployGuard {
+  std::string service;
+  bool active = false;
+};
+
+/// Time passed; same as calling Supervisor::tick.
+struct Tick {};
+
+using Observation = std::variant<ServiceObserved, ContainerEvent, ProbesVerdict, ActionDone,
+                                 RecoverRequested, MaintenanceSet, EngineStatus, DeployGuard, Tick>;
+
+}  // namespace medic::supervisor
