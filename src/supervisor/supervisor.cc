@@ -1,0 +1,1272 @@
+#include "supervisor/supervisor.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "core/duration.h"
+#include "supervisor/backoff.h"
+#include "supervisor/ladder.h"
+
+namespace medic::supervisor {
+
+namespace {
+
+std::string shortId(const std::string& id) {
+  return id.substr(0, 12);
+}
+
+double secondsBetween(SteadyTime from, SteadyTime to) {
+  return std::max(0.0, toSeconds(to - from));
+}
+
+/// Detection latency from the engine's (wall) event time; a clock difference never makes it
+/// negative.
+double wallLatency(WallTime happened, WallTime now) {
+  return std::max(0.0, toSeconds(now - happened));
+}
+
+WallTime toWall(SteadyTime t, Now now) {
+  return now.wall + std::chrono::duration_cast<WallTime::duration>(t - now.steady);
+}
+
+SteadyTime toSteady(int64_t wall_ms, Now now) {
+  return now.steady + Millis{wall_ms - toUnixMillis(now.wall)};
+}
+
+WallTime fromUnixMillis(int64_t ms) {
+  return WallTime{std::chrono::duration_cast<WallTime::duration>(Millis{ms})};
+}
+
+std::optional<FailureKind> failureKindFromString(const std::string& text) {
+  for (FailureKind k : {FailureKind::kExited, FailureKind::kUnhealthy, FailureKind::kHung,
+                        FailureKind::kPaused, FailureKind::kRemoved}) {
+    if (text == toString(k)) return k;
+  }
+  return std::nullopt;
+}
+
+enum class Verdict { kPassing, kPending, kFailing };
+
+/// The service's health as recovery sees it, at one instant.
+struct Judged {
+  Verdict verdict = Verdict::kPending;
+  FailureKind kind = FailureKind::kExited;
+  /// A failure seen only by probes (failing or hung): a service that was just repaired gets
+  /// settle_timeout to pass before it counts against the attempt.
+  bool soft = false;
+  /// Pending because the container is changing state (restarting, removing, start period,
+  /// engine settling) rather than because no probe verdict has come yet: never act on it.
+  bool changing = false;
+  std::string reason;
+};
+
+struct ProbeState {
+  std::string container_id;
+  bool passing = false;
+  bool hung = false;
+  std::vector<std::string> evidence_ids;
+};
+
+struct Incident {
+  FailureKind kind = FailureKind::kExited;
+  std::string reason;
+  std::string container_id;  ///< the container the ladder is working on ("" = none)
+  SteadyTime detected{};
+  WallTime detected_wall{};
+  double detection_seconds = 0;
+  int attempts = 0;  ///< recovery actions issued for this incident
+  int rung = 0;      ///< actions issued for the current container: the ladder position
+  std::optional<SteadyTime> grace_until;     ///< removed: wait for a replacement until then
+  std::optional<SteadyTime> next_action_at;  ///< backoff after a failed attempt
+  bool verifying = false;
+  SteadyTime settle_until{};
+  bool replacement = false;  ///< a container medic did not create took over
+  std::vector<std::string> evidence_ids;
+};
+
+}  // namespace
+
+struct Supervisor::Record {
+  ServiceDef def;
+  bool known = false;  ///< anything observed at all
+  bool fresh = false;  ///< a ServiceObserved since start or since the engine came back
+  std::optional<ContainerView> view;       ///< the service's current container
+  std::optional<ContainerView> candidate;  ///< another container of the service (a replacement)
+  bool has_healthcheck = false;
+  bool probes_seen = false;
+  std::optional<ProbeState> probes;
+  std::optional<Incident> incident;
+  std::optional<IncidentStatus> last_closed;
+  AttemptWindow attempts;
+  std::optional<Action> in_flight;
+  WallTime in_flight_wall{};
+  /// Events about own_container that happened while medic's action ran are its effects.
+  bool own_window = false;
+  std::string own_container;
+  WallTime own_from{}, own_to{};
+  bool escalated = false;
+  bool missing = false;
+  std::optional<SteadyTime> maintenance_until;
+  bool deploy_guard = false;
+  int flap_count = 0;
+  std::optional<SteadyTime> last_recovered_at;
+  std::optional<SteadyTime> healthy_since;
+  std::string last_snapshot_container;
+  std::string last_healthy_image;
+  bool skip_grace = false;              ///< operator asked: recreate without waiting
+  std::optional<double> event_latency;  ///< of the event being handled
+  ServiceState state = ServiceState::kUnknown;
+  ServiceStatus status;
+
+  bool usesProbes() const { return def.has_probes || probes_seen; }
+  bool guarded() const { return deploy_guard || maintenance_until.has_value(); }
+  const config::RecoveryConfig& cfg() const { return def.recovery; }
+};
+
+const char* toString(Phase phase) {
+  switch (phase) {
+    case Phase::kRunning:
+      return "running";
+    case Phase::kExited:
+      return "exited";
+    case Phase::kPaused:
+      return "paused";
+    case Phase::kRestarting:
+      return "restarting";
+    case Phase::kRemoving:
+      return "removing";
+    case Phase::kCreated:
+      return "created";
+    case Phase::kDead:
+      return "dead";
+  }
+  return "unknown";
+}
+
+const char* toString(DockerHealth health) {
+  switch (health) {
+    case DockerHealth::kNone:
+      return "none";
+    case DockerHealth::kStarting:
+      return "starting";
+    case DockerHealth::kHealthy:
+      return "healthy";
+    case DockerHealth::kUnhealthy:
+      return "unhealthy";
+  }
+  return "unknown";
+}
+
+const char* toString(ServiceState state) {
+  switch (state) {
+    case ServiceState::kUnknown:
+      return "unknown";
+    case ServiceState::kHealthy:
+      return "healthy";
+    case ServiceState::kStarting:
+      return "starting";
+    case ServiceState::kFailed:
+      return "failed";
+    case ServiceState::kWaitingReplacement:
+      return "waiting_replacement";
+    case ServiceState::kRecovering:
+      return "recovering";
+    case ServiceState::kVerifying:
+      return "verifying";
+    case ServiceState::kMaintenance:
+      return "maintenance";
+    case ServiceState::kEscalated:
+      return "escalated";
+    case ServiceState::kMissing:
+      return "missing";
+  }
+  return "unknown";
+}
+
+namespace {
+
+nlohmann::json incidentJson(const IncidentStatus& i) {
+  nlohmann::json j{{"kind", i.kind},
+                   {"detected_at", formatWallTime(i.detected_at)},
+                   {"detection_seconds", i.detection_seconds},
+                   {"attempts", i.attempts},
+                   {"outcome", i.outcome},
+                   {"evidence", i.evidence_ids}};
+  j["recovered_at"] = i.recovered_at ? nlohmann::json(formatWallTime(*i.recovered_at)) : nullptr;
+  j["recovery_seconds"] = i.recovery_seconds ? nlohmann::json(*i.recovery_seconds) : nullptr;
+  return j;
+}
+
+/// What a failing, pending or passing container looks like to recovery. Pure function of the
+/// record; `engine_settling` treats every running container as starting (after an engine restart).
+Judged judge(const Supervisor::Record& r, bool engine_settling) {
+  Judged j;
+  if (!r.view) {
+    j.verdict = Verdict::kFailing;
+    j.kind = FailureKind::kRemoved;
+    j.reason = "its container was removed";
+    return j;
+  }
+  const ContainerView& c = *r.view;
+  const std::string id = shortId(c.id);
+  auto fail = [&](FailureKind kind, std::string reason, bool soft = false) {
+    j.verdict = Verdict::kFailing;
+    j.kind = kind;
+    j.soft = soft;
+    j.reason = std::move(reason);
+    return j;
+  };
+  if (engine_settling) {
+    j.changing = true;  // Docker itself may still be bringing things back
+    return j;
+  }
+  switch (c.phase) {
+    case Phase::kRestarting:
+    case Phase::kRemoving:
+      j.changing = true;
+      return j;
+    case Phase::kExited:
+      return fail(FailureKind::kExited,
+                  fmt::format("container {} exited with code {}{}", id, c.exit_code,
+                              c.oom_killed ? " (OOM killed)" : ""));
+    case Phase::kDead:
+      return fail(FailureKind::kExited, fmt::format("container {} is dead", id));
+    case Phase::kCreated:
+      return fail(FailureKind::kExited,
+                  fmt::format("container {} was created but never started", id));
+    case Phase::kPaused:
+      return fail(FailureKind::kPaused, fmt::format("container {} is paused", id));
+    case Phase::kRunning:
+      break;
+  }
+  if (c.health == DockerHealth::kStarting) {
+    j.changing = true;  // inside its start period
+    return j;
+  }
+  const bool probes_current = r.probes && r.probes->container_id == c.id;
+  if (probes_current && r.probes->hung) {
+    return fail(FailureKind::kHung,
+                fmt::format("probes time out while container {} runs (hung)", id), true);
+  }
+  if (c.health == DockerHealth::kUnhealthy) {
+    return fail(FailureKind::kUnhealthy, fmt::format("Docker reports container {} unhealthy", id));
+  }
+  if (r.usesProbes()) {
+    if (!probes_current) return j;  // no verdict for this container yet
+    if (!r.probes->passing) {
+      return fail(FailureKind::kUnhealthy, fmt::format("probes fail against container {}", id),
+                  true);
+    }
+  }
+  j.verdict = Verdict::kPassing;
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json toJson(const ServiceStatus& s, Now now) {
+  nlohmann::json j{{"name", s.name},
+                   {"state", s.state},
+                   {"critical", s.critical},
+                   {"container_id", s.container_id},
+                   {"attempts_in_window", s.attempts_in_window},
+                   {"escalated", s.escalated},
+                   {"in_maintenance", s.in_maintenance},
+                   {"deploy_guard", s.deploy_guard},
+                   {"flap_count", s.flap_count},
+                   {"last_healthy_image", s.last_healthy_image}};
+  j["maintenance_until"] = s.maintenance_until
+                               ? nlohmann::json(formatWallTime(toWall(*s.maintenance_until, now)))
+                               : nullptr;
+  j["next_action_at"] =
+      s.next_action_at ? nlohmann::json(formatWallTime(toWall(*s.next_action_at, now))) : nullptr;
+  j["last_incident"] = s.last_incident ? incidentJson(*s.last_incident) : nullptr;
+  return j;
+}
+
+Supervisor::Supervisor(std::vector<ServiceDef> services, std::function<double()> uniform01,
+                       Options opts)
+    : uniform01_(std::move(uniform01)), opts_(opts) {
+  if (!uniform01_) uniform01_ = [] { return 0.5; };
+  opts_.max_concurrent = std::max(1, opts_.max_concurrent);
+  opts_.panic_delay = clampPositive(opts_.panic_delay);
+  opts_.engine_grace = clampPositive(opts_.engine_grace);
+  setServices(std::move(services));
+}
+
+Supervisor::~Supervisor() = default;
+
+void Supervisor::setServices(std::vector<ServiceDef> services) {
+  std::map<std::string, std::unique_ptr<Record>> next;
+  for (ServiceDef& def : services) {
+    auto it = services_.find(def.name);
+    std::unique_ptr<Record> r;
+    if (it != services_.end()) {
+      r = std::move(it->second);
+    } else {
+      r = std::make_unique<Record>();
+      r->status.name = def.name;
+      r->status.state = toString(ServiceState::kUnknown);
+    }
+    r->def = std::move(def);
+    r->status.critical = r->def.critical;
+    const std::string name = r->def.name;
+    next[name] = std::move(r);
+  }
+  services_ = std::move(next);
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    it = services_.count(it->second) ? std::next(it) : in_flight_.erase(it);
+  }
+  for (auto it = troubled_.begin(); it != troubled_.end();) {
+    it = services_.count(*it) ? std::next(it) : troubled_.erase(it);
+  }
+}
+
+Supervisor::Record* Supervisor::find(const std::string& service) {
+  auto it = services_.find(service);
+  return it == services_.end() ? nullptr : it->second.get();
+}
+
+const ServiceStatus* Supervisor::status(const std::string& service) const {
+  auto it = services_.find(service);
+  return it == services_.end() ? nullptr : &it->second->status;
+}
+
+std::vector<ServiceStatus> Supervisor::statuses() const {
+  std::vector<ServiceStatus> out;
+  out.reserve(services_.size());
+  for (const auto& [name, r] : services_) out.push_back(r->status);
+  return out;
+}
+
+Decision Supervisor::observe(const Observation& observation, Now now) {
+  Decision d;
+  std::visit(
+      [&](const auto& o) {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, ServiceObserved>) {
+          onServiceObserved(o, now, d);
+        } else if constexpr (std::is_same_v<T, ContainerEvent>) {
+          onEvent(o, now, d);
+        } else if constexpr (std::is_same_v<T, ProbesVerdict>) {
+          onProbes(o, now, d);
+        } else if constexpr (std::is_same_v<T, ActionDone>) {
+          onActionDone(o, now, d);
+        } else if constexpr (std::is_same_v<T, RecoverRequested>) {
+          onRecover(o, now, d);
+        } else if constexpr (std::is_same_v<T, MaintenanceSet>) {
+          onMaintenance(o, now, d);
+        } else if constexpr (std::is_same_v<T, EngineStatus>) {
+          onEngine(o, now, d);
+        } else if constexpr (std::is_same_v<T, DeployGuard>) {
+          onDeployGuard(o, now, d);
+        } else {
+          for (auto& [name, r] : services_) evaluate(*r, now, d);
+        }
+      },
+      observation);
+  schedule(now, d);
+  finish(now, d);
+  return d;
+}
+
+Decision Supervisor::tick(Now now) {
+  return observe(Tick{}, now);
+}
+
+void Supervisor::finish(Now now, Decision& /*d*/) {
+  last_now_ = now.steady;
+}
+
+namespace {
+
+/// A container that is not the one the incident's ladder works on took over: failure and probe
+/// counters start fresh for it (the attempt budget stays per service).
+void adoptContainer(Supervisor::Record& r, const ContainerView& c) {
+  r.view = c;
+  r.probes.reset();
+  if (r.candidate && r.candidate->id == c.id) r.candidate.reset();
+  if (r.incident && r.incident->container_id != c.id) {
+    r.incident->container_id = c.id;
+    r.incident->rung = 0;
+    r.incident->replacement = true;
+    r.incident->verifying = false;
+    r.incident->next_action_at.reset();
+  }
+}
+
+}  // namespace
+
+void Supervisor::onServiceObserved(const ServiceObserved& o, Now now, Decision& d) {
+  Record* r = find(o.service);
+  if (!r) return;
+  r->known = true;
+  r->fresh = true;
+  if (o.container) {
+    const ContainerView& c = *o.container;
+    if (c.health != DockerHealth::kNone) {
+      r->has_healthcheck = true;
+    } else if (c.phase == Phase::kRunning) {
+      r->has_healthcheck = false;
+    }
+    if (r->view && r->view->id == c.id) {
+      r->view = c;
+    } else {
+      adoptContainer(*r, c);
+    }
+    if (r->view->finished_at && r->view->phase != Phase::kRunning) {
+      r->event_latency = wallLatency(*r->view->finished_at, now.wall);
+    }
+  } else {
+    // Full truth: no container of the service exists (a missed destroy event is repaired here).
+    r->view.reset();
+    r->candidate.reset();
+  }
+  evaluate(*r, now, d);
+}
+
+void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
+  Record* r = find(e.service);
+  if (!r) return;
+  r->known = true;
+  if (r->own_window && e.container_id == r->own_container && e.occurred >= r->own_from &&
+      e.occurred < r->own_to) {
+    return;  // an effect of medic's own action (e.g. the die of a restart), reported late
+  }
+  const bool current = r->view && r->view->id == e.container_id;
+  const bool candidate = r->candidate && r->candidate->id == e.container_id;
+  const std::string& a = e.action;
+  const double latency = wallLatency(e.occurred, now.wall);
+  if (a == "die" || a == "stop" || a == "kill" || a == "oom") {
+    if (current) {
+      r->view->phase = Phase::kExited;
+      if (a == "die") r->view->exit_code = e.exit_code;
+      if (a == "oom") r->view->oom_killed = true;
+      r->event_latency = latency;
+    } else if (candidate) {
+      r->candidate->phase = Phase::kExited;
+    }
+  } else if (a == "destroy") {
+    if (current) {
+      const std::string old_id = r->view->id;
+      r->view.reset();
+      r->event_latency = latency;
+      if (r->candidate) {
+        // Compose creates the replacement before it destroys the old container: adopt at once.
+        ContainerView next = *r->candidate;
+        adoptContainer(*r, next);
+        Notice n{"replaced",
+                 Severity::kInfo,
+                 r->def.name,
+                 fmt::format("{}: container {} was removed; its replacement {} is adopted",
+                             r->def.name, shortId(old_id), shortId(next.id)),
+                 {{"old_container_id", old_id}, {"container_id", next.id}}};
+        d.notices.push_back(std::move(n));
+        if (r->incident) {
+          IncidentStatus closed;
+          closed.kind = toString(r->incident->kind);
+          closed.detected_at = r->incident->detected_wall;
+          closed.detection_seconds = r->incident->detection_seconds;
+          closed.attempts = r->incident->attempts;
+          closed.outcome = "replaced";
+          closed.recovered_at = now.wall;
+          closed.recovery_seconds = secondsBetween(r->incident->detected, now.steady);
+          r->last_closed = closed;
+          r->incident.reset();
+        }
+        r->event_latency.reset();
+      }
+    } else if (candidate) {
+      r->candidate.reset();
+    }
+  } else if (a == "pause") {
+    if (current) {
+      r->view->phase = Phase::kPaused;
+      r->event_latency = latency;
+    }
+  } else if (a == "unpause") {
+    if (current) r->view->phase = Phase::kRunning;
+  } else if (a == "start" || a == "restart") {
+    const DockerHealth h = r->has_healthcheck ? DockerHealth::kStarting : DockerHealth::kNone;
+    if (current) {
+      r->view->phase = Phase::kRunning;
+      r->view->health = h;
+      r->view->exit_code = 0;
+      r->view->oom_killed = false;
+      r->probes.reset();
+    } else {
+      ContainerView next{
+          e.container_id, Phase::kRunning, h, 0, candidate ? r->candidate->image_id : std::string(),
+          false,          std::nullopt};
+      if (!r->view) {
+        adoptContainer(*r, next);  // a replacement appeared while the service had none
+      } else {
+        r->candidate = next;
+      }
+    }
+  } else if (a == "create") {
+    if (!current && !candidate) {
+      r->candidate = ContainerView{e.container_id, Phase::kCreated, DockerHealth::kNone, 0, "",
+                                   false,          std::nullopt};
+    }
+  } else if (a == "health_status") {
+    if (current && e.health) {
+      r->view->health = *e.health;
+      if (*e.health != DockerHealth::kNone) r->has_healthcheck = true;
+      if (*e.health == DockerHealth::kUnhealthy) r->event_latency = latency;
+    } else if (candidate && e.health) {
+      r->candidate->health = *e.health;
+    }
+  }
+  evaluate(*r, now, d);
+}
+
+void Supervisor::onProbes(const ProbesVerdict& v, Now now, Decision& d) {
+  Record* r = find(v.service);
+  if (!r) return;
+  // A verdict about another container (an old one, or one not adopted yet) says nothing about
+  // the current one: probe counters are per container.
+  if (!r->view || r->view->id != v.container_id) return;
+  r->probes_seen = true;
+  r->probes = ProbeState{v.container_id, v.passing, v.hung, v.evidence_ids};
+  evaluate(*r, now, d);
+}
+
+void Supervisor::onActionDone(const ActionDone& done, Now now, Decision& d) {
+  auto it = in_flight_.find(done.action_id);
+  if (it == in_flight_.end()) return;  // a snapshot, or an action of a forgotten service
+  Record* r = find(it->second);
+  in_flight_.erase(it);
+  if (!r || !r->in_flight || r->in_flight->id != done.action_id) return;
+  const Action act = *r->in_flight;
+  r->in_flight.reset();
+  const config::RecoveryConfig& cfg = r->cfg();
+  if (done.ok) {
+    const bool replaces = act.kind == ActionKind::kRecreate || act.kind == ActionKind::kRollback;
+    const DockerHealth h = r->has_healthcheck ? DockerHealth::kStarting : DockerHealth::kNone;
+    std::string acted_on = act.container_id;
+    if (replaces && !done.new_container_id.empty()) {
+      acted_on = done.new_container_id;
+      r->view =
+          ContainerView{done.new_container_id, Phase::kRunning, h, 0, "", false, std::nullopt};
+      if (r->candidate && r->candidate->id == done.new_container_id) r->candidate.reset();
+      if (r->incident) r->incident->container_id = done.new_container_id;
+    } else if (r->view && r->view->id == act.container_id) {
+      // The engine said it worked: assume the started container until events or a resync say
+      // otherwise, so a late "die" of the old process cannot count against this attempt.
+      r->view->phase = Phase::kRunning;
+      r->view->health = h;
+      r->view->exit_code = 0;
+      r->view->oom_killed = false;
+    }
+    r->probes.reset();  // probes must pass again after the repair
+    r->own_window = true;
+    r->own_container = acted_on;
+    r->own_from = r->in_flight_wall;
+    r->own_to = now.wall;
+    if (r->incident) {
+      r->incident->verifying = true;
+      r->incident->settle_until = now.steady + clampPositive(cfg.settle_timeout);
+    }
+  } else {
+    d.notices.push_back(
+        Notice{"action_failed",
+               Severity::kWarning,
+               r->def.name,
+               fmt::format("{}: {} of container {} failed: {}", r->def.name, toString(act.kind),
+                           act.container_id.empty() ? "(none)" : shortId(act.container_id),
+                           done.error.empty() ? "no error text" : done.error),
+               {{"action", toString(act.kind)},
+                {"action_id", act.id},
+                {"attempt", act.attempt},
+                {"error", done.error}}});
+    if (r->incident) {
+      if (act.kind == ActionKind::kRecreate &&
+          done.error.find("no snapshot") != std::string::npos) {
+        r->missing = true;
+        escalate(*r, now, d,
+                 "its container is gone and there is no spec snapshot to recreate it from");
+      } else {
+        r->incident->verifying = false;
+        r->incident->next_action_at =
+            now.steady + backoffDelay(cfg, r->incident->attempts, uniform01_());
+      }
+    }
+  }
+  evaluate(*r, now, d);
+}
+
+void Supervisor::onRecover(const RecoverRequested& req, Now now, Decision& d) {
+  Record* r = find(req.service);
+  if (!r) return;
+  // The operator takes responsibility: fresh budget, no escalation, no backoff, no grace.
+  r->escalated = false;
+  r->missing = false;
+  r->attempts.clear();
+  r->flap_count = 0;
+  r->last_recovered_at.reset();
+  r->skip_grace = true;
+  if (r->incident) {
+    r->incident->next_action_at.reset();
+    r->incident->rung = 0;
+    if (r->incident->grace_until) r->incident->grace_until = now.steady;
+  }
+  evaluate(*r, now, d);
+}
+
+void Supervisor::onMaintenance(const MaintenanceSet& m, Now now, Decision& d) {
+  Record* r = find(m.service);
+  if (!r) return;
+  if (m.until && *m.until > now.steady) {
+    r->maintenance_until = *m.until;
+    d.notices.push_back(
+        Notice{"maintenance",
+               Severity::kInfo,
+               r->def.name,
+               fmt::format("{}: in maintenance until {}; medic observes but does not repair it",
+                           r->def.name, formatWallTime(toWall(*m.until, now))),
+               {{"active", true}, {"until", formatWallTime(toWall(*m.until, now))}}});
+  } else if (r->maintenance_until) {
+    r->maintenance_until.reset();
+    d.notices.push_back(Notice{
+        "maintenance",
+        Severity::kInfo,
+        r->def.name,
+        fmt::format("{}: maintenance ended; its current state is evaluated afresh", r->def.name),
+        {{"active", false}}});
+  }
+  evaluate(*r, now, d);
+}
+
+void Supervisor::onDeployGuard(const DeployGuard& g, Now now, Decision& d) {
+  Record* r = find(g.service);
+  if (!r) return;
+  if (r->deploy_guard != g.active) {
+    r->deploy_guard = g.active;
+    d.notices.push_back(Notice{
+        "maintenance",
+        Severity::kInfo,
+        r->def.name,
+        g.active ? fmt::format("{}: deploy in progress; medic observes but does not repair it",
+                               r->def.name)
+                 : fmt::format("{}: deploy finished; its current state is evaluated afresh",
+                               r->def.name),
+        {{"active", g.active}, {"deploy", true}}});
+  }
+  evaluate(*r, now, d);
+}
+
+void Supervisor::onEngine(const EngineStatus& e, Now now, Decision& d) {
+  if (!e.reachable && engine_reachable_) {
+    engine_reachable_ = false;
+    engine_grace_until_.reset();
+    for (auto& [name, r] : services_) r->fresh = false;
+    d.notices.push_back(Notice{"engine_unreachable", Severity::kCritical, "",
+                               "the Docker engine is unreachable; medic takes no action until it "
+                               "is back (check that dockerd runs and its socket is reachable)",
+                               nlohmann::json::object()});
+  } else if (e.reachable && !engine_reachable_) {
+    engine_reachable_ = true;
+    engine_grace_until_ = now.steady + opts_.engine_grace;
+    d.notices.push_back(Notice{
+        "engine_back",
+        Severity::kInfo,
+        "",
+        fmt::format("the Docker engine is reachable again; medic acts on fresh state after {}",
+                    formatDuration(opts_.engine_grace)),
+        {{"grace_seconds", toSeconds(opts_.engine_grace)}}});
+  }
+  for (auto& [name, r] : services_) evaluate(*r, now, d);
+}
+
+void Supervisor::evaluate(Record& r, Now now, Decision& d) {
+  const config::RecoveryConfig& cfg = r.cfg();
+  if (r.maintenance_until && now.steady >= *r.maintenance_until) {
+    r.maintenance_until.reset();
+    d.notices.push_back(Notice{
+        "maintenance",
+        Severity::kInfo,
+        r.def.name,
+        fmt::format("{}: maintenance ended; its current state is evaluated afresh", r.def.name),
+        {{"active", false}}});
+  }
+  if (!r.known || !r.fresh || !engine_reachable_) {
+    // Nothing trustworthy to judge: keep the last state, act on nothing.
+    r.event_latency.reset();
+    refreshStatus(r, now);
+    return;
+  }
+  const bool settling = engine_grace_until_ && now.steady < *engine_grace_until_;
+  Judged j = judge(r, settling);
+  const bool passing = j.verdict == Verdict::kPassing;
+  if (passing) {
+    if (!r.healthy_since) r.healthy_since = now.steady;
+  } else {
+    r.healthy_since.reset();
+  }
+
+  if (passing && !r.in_flight && r.view && r.view->id != r.last_snapshot_container) {
+    r.last_snapshot_container = r.view->id;
+    r.last_healthy_image = r.view->image_id;
+    d.actions.push_back(
+        Action{next_action_id_++, r.def.name, ActionKind::kSnapshot, r.view->id, Millis{0},
+               fmt::format("container {} is healthy: store its spec", shortId(r.view->id)), 0});
+  }
+
+  auto closeIncident = [&](const std::string& outcome) {
+    Incident& inc = *r.incident;
+    IncidentStatus s;
+    s.kind = toString(inc.kind);
+    s.detected_at = inc.detected_wall;
+    s.detection_seconds = inc.detection_seconds;
+    s.attempts = inc.attempts;
+    s.outcome = outcome;
+    if (outcome == "recovered" || outcome == "replaced") {
+      s.recovered_at = now.wall;
+      s.recovery_seconds = secondsBetween(inc.detected, now.steady);
+      if (r.probes) s.evidence_ids = r.probes->evidence_ids;
+    }
+    r.last_closed = s;
+    r.incident.reset();
+  };
+
+  if (r.guarded()) {
+    // Intentional changes are not repaired; whatever is open is dropped and judged afresh later.
+    if (r.incident) closeIncident("maintenance");
+    r.state = ServiceState::kMaintenance;
+    r.event_latency.reset();
+    refreshStatus(r, now);
+    return;
+  }
+  if (r.in_flight) {
+    r.state = ServiceState::kRecovering;
+    r.event_latency.reset();
+    refreshStatus(r, now);
+    return;
+  }
+  if (r.healthy_since && now.steady - *r.healthy_since >= clampPositive(cfg.flap_window)) {
+    r.flap_count = 0;
+    if (r.escalated) {
+      r.escalated = false;
+      r.missing = false;
+      d.notices.push_back(
+          Notice{"recovered",
+                 Severity::kInfo,
+                 r.def.name,
+                 fmt::format("{}: healthy by itself for {}; escalation cleared, medic acts again",
+                             r.def.name, formatDuration(clampPositive(cfg.flap_window))),
+                 {{"escalation_cleared", true}}});
+    }
+  }
+  if (r.escalated) {
+    r.state = r.missing ? ServiceState::kMissing : ServiceState::kEscalated;
+    r.event_latency.reset();
+    refreshStatus(r, now);
+    return;
+  }
+
+  switch (j.verdict) {
+    case Verdict::kPassing: {
+      r.state = ServiceState::kHealthy;
+      if (!r.incident) break;
+      Incident& inc = *r.incident;
+      nlohmann::json data{
+          {"container_id", r.view->id},
+          {"failure", toString(inc.kind)},
+          {"attempts", inc.attempts},
+          {"detection_seconds", inc.detection_seconds},
+          {"recovery_seconds", secondsBetween(inc.detected, now.steady)},
+          {"evidence", r.probes ? r.probes->evidence_ids : std::vector<std::string>{}}};
+      if (inc.replacement) {
+        d.notices.push_back(
+            Notice{"replaced", Severity::kInfo, r.def.name,
+                   fmt::format("{}: replacement container {} is healthy and adopted", r.def.name,
+                               shortId(r.view->id)),
+                   std::move(data)});
+        closeIncident("replaced");
+      } else {
+        d.notices.push_back(
+            Notice{"recovered", Severity::kInfo, r.def.name,
+                   fmt::format("{}: recovered after {} attempt(s); down {:.2f} s", r.def.name,
+                               inc.attempts, secondsBetween(inc.detected, now.steady)),
+                   std::move(data)});
+        closeIncident("recovered");
+        r.last_recovered_at = now.steady;
+      }
+      break;
+    }
+    case Verdict::kPending: {
+      r.state = ServiceState::kStarting;
+      if (!r.incident) break;
+      Incident& inc = *r.incident;
+      if (inc.verifying) {
+        if (now.steady >= inc.settle_until) {
+          inc.verifying = false;
+          inc.next_action_at = now.steady + backoffDelay(cfg, inc.attempts, uniform01_());
+          r.state = ServiceState::kFailed;
+        } else {
+          r.state = ServiceState::kVerifying;
+        }
+      } else if (inc.kind == FailureKind::kRemoved && inc.replacement) {
+        r.state = ServiceState::kWaitingReplacement;
+      } else if (!j.changing && inc.attempts > 0) {
+        // A repaired service that never produced a passing verdict within settle_timeout:
+        // the attempt failed and the ladder goes on.
+        r.state = ServiceState::kFailed;
+      }
+      break;
+    }
+    case Verdict::kFailing: {
+      if (!r.incident) {
+        Incident inc;
+        inc.kind = j.kind;
+        inc.reason = j.reason;
+        inc.container_id = r.view ? r.view->id : "";
+        inc.detected = now.steady;
+        inc.detected_wall = now.wall;
+        inc.detection_seconds = r.event_latency.value_or(0.0);
+        if (r.probes) inc.evidence_ids = r.probes->evidence_ids;
+        r.incident = inc;
+        d.notices.push_back(Notice{"failed",
+                                   r.def.critical ? Severity::kCritical : Severity::kWarning,
+                                   r.def.name,
+                                   fmt::format("{}: {}", r.def.name, j.reason),
+                                   {{"failure", toString(j.kind)},
+                                    {"container_id", inc.container_id},
+                                    {"detection_seconds", inc.detection_seconds},
+                                    {"exit_code", r.view ? r.view->exit_code : 0},
+                                    {"oom_killed", r.view ? r.view->oom_killed : false},
+                                    {"evidence", inc.evidence_ids}}});
+        if (r.last_recovered_at &&
+            now.steady - *r.last_recovered_at < clampPositive(cfg.flap_window)) {
+          ++r.flap_count;
+          if (r.flap_count >= std::max(1, cfg.flap_threshold)) {
+            d.notices.push_back(Notice{
+                "flapping",
+                Severity::kWarning,
+                r.def.name,
+                fmt::format("{}: failed again within {} of its last recovery ({} times in a row)",
+                            r.def.name, formatDuration(clampPositive(cfg.flap_window)),
+                            r.flap_count),
+                {{"flap_count", r.flap_count}}});
+            escalate(
+                r, now, d,
+                fmt::format("it keeps failing soon after each recovery ({} times)", r.flap_count));
+            r.state = ServiceState::kEscalated;
+            break;
+          }
+        }
+      } else if (r.incident->verifying) {
+        if (j.soft && now.steady < r.incident->settle_until) {
+          // Probes of a just-repaired service may fail while it warms up; settle_timeout decides.
+          r.state = ServiceState::kVerifying;
+          break;
+        }
+        r.incident->verifying = false;
+        r.incident->next_action_at =
+            now.steady + backoffDelay(cfg, r.incident->attempts, uniform01_());
+      }
+      Incident& inc = *r.incident;
+      inc.kind = j.kind;
+      inc.reason = j.reason;
+      r.state = ServiceState::kFailed;
+      if (j.kind == FailureKind::kRemoved) {
+        if (!inc.grace_until) {
+          inc.grace_until =
+              r.skip_grace ? now.steady : now.steady + clampPositive(cfg.replacement_grace);
+        }
+        if (now.steady < *inc.grace_until) {
+          r.state = ServiceState::kWaitingReplacement;
+        } else if (r.candidate) {
+          // Grace is over and another container of the service exists: take it over rather
+          // than recreate one that would clash with it.
+          ContainerView next = *r.candidate;
+          adoptContainer(r, next);
+          r.event_latency.reset();
+          evaluate(r, now, d);
+          return;
+        }
+      }
+      break;
+    }
+  }
+  r.skip_grace = false;
+  r.event_latency.reset();
+  refreshStatus(r, now);
+}
+
+void Supervisor::escalate(Record& r, Now now, Decision& d, const std::string& why) {
+  r.escalated = true;
+  r.healthy_since.reset();
+  if (r.incident) {
+    IncidentStatus s;
+    s.kind = toString(r.incident->kind);
+    s.detected_at = r.incident->detected_wall;
+    s.detection_seconds = r.incident->detection_seconds;
+    s.attempts = r.incident->attempts;
+    s.outcome = r.missing ? "missing" : "escalated";
+    r.last_closed = s;
+    r.incident.reset();
+  }
+  const config::RecoveryConfig& cfg = r.cfg();
+  d.notices.push_back(Notice{
+      r.missing ? "missing" : "escalated",
+      Severity::kCritical,
+      r.def.name,
+      fmt::format("{}: {}. medic will not act on it again until `medic recover {}` or it stays "
+                  "healthy by itself for {}: manual intervention required",
+                  r.def.name, why, r.def.name, formatDuration(clampPositive(cfg.flap_window))),
+      {{"reason", why},
+       {"attempts_in_window", r.attempts.countAt(now.steady, cfg.window)},
+       {"max_attempts", cfg.max_attempts},
+       {"flap_count", r.flap_count}}});
+  r.state = r.missing ? ServiceState::kMissing : ServiceState::kEscalated;
+  refreshStatus(r, now);
+}
+
+int Supervisor::dependencyDepth(const Record& r) const {
+  // Longest depends_on chain among known services; cycles are cut by the visited set.
+  std::set<std::string> visited{r.def.name};
+  std::function<int(const Record&)> depth = [&](const Record& x) {
+    int best = 0;
+    for (const std::string& dep : x.def.depends_on) {
+      auto it = services_.find(dep);
+      if (it == services_.end() || !visited.insert(dep).second) continue;
+      best = std::max(best, 1 + depth(*it->second));
+      visited.erase(dep);
+    }
+    return best;
+  };
+  return depth(r);
+}
+
+void Supervisor::updatePanic(Decision& d) {
+  const int total = static_cast<int>(services_.size());
+  const int failing = static_cast<int>(troubled_.size());
+  const bool over = failing >= 2 && failing * 2 > total;
+  if (over && !panic_) {
+    panic_ = true;
+    d.notices.push_back(Notice{
+        "panic",
+        Severity::kCritical,
+        "",
+        fmt::format("{} of {} protected services failed at once: medic repairs them one at a "
+                    "time, {} apart, instead of restarting everything",
+                    failing, total, formatDuration(opts_.panic_delay)),
+        {{"failing", failing}, {"total", total}, {"services", troubled_}}});
+  } else if (!over && panic_) {
+    panic_ = false;
+    d.notices.push_back(
+        Notice{"panic_over",
+               Severity::kInfo,
+               "",
+               fmt::format("{} of {} protected services failing: panic mode over", failing, total),
+               {{"failing", failing}, {"total", total}}});
+  }
+}
+
+void Supervisor::schedule(Now now, Decision& d) {
+  updatePanic(d);
+  if (!engine_reachable_) return;
+  if (engine_grace_until_ && now.steady < *engine_grace_until_) return;
+
+  std::vector<Record*> wanting;
+  // Copy: escalate() refreshes statuses, which may touch troubled_.
+  const std::vector<std::string> troubled(troubled_.begin(), troubled_.end());
+  for (const std::string& name : troubled) {
+    Record* r = find(name);
+    if (!r || !r->fresh || !r->incident || r->in_flight || r->escalated || r->guarded()) continue;
+    if (r->state != ServiceState::kFailed) continue;
+    const config::RecoveryConfig& cfg = r->cfg();
+    const int used = r->attempts.countAt(now.steady, cfg.window);
+    if (used >= std::max(1, cfg.max_attempts)) {
+      // Exhausted: escalate now rather than after a backoff that can lead nowhere.
+      escalate(*r, now, d,
+               fmt::format("{} recovery attempts in {} did not repair it ({})", used,
+                           formatDuration(clampPositive(cfg.window)), r->incident->reason));
+      continue;
+    }
+    if (r->incident->next_action_at && now.steady < *r->incident->next_action_at) continue;
+    wanting.push_back(r);
+  }
+  std::vector<std::tuple<int, bool, SteadyTime, std::string, Record*>> order;
+  for (Record* r : wanting) {
+    order.emplace_back(dependencyDepth(*r), !r->def.critical, r->incident->detected, r->def.name,
+                       r);
+  }
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a), std::get<2>(a), std::get<3>(a)) <
+           std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b), std::get<3>(b));
+  });
+
+  int in_flight = static_cast<int>(in_flight_.size());
+  const int limit = panic_ ? 1 : opts_.max_concurrent;
+  for (auto& entry : order) {
+    Record& r = *std::get<4>(entry);
+    const config::RecoveryConfig& cfg = r.cfg();
+    const int max_attempts = std::max(1, cfg.max_attempts);
+    const int used = r.attempts.countAt(now.steady, cfg.window);
+    bool waits_for_dependency = false;
+    for (const std::string& dep : r.def.depends_on) {
+      const Record* other = find(dep);
+      if (other && other != &r && other->incident && !other->escalated && troubled_.count(dep)) {
+        waits_for_dependency = true;
+      }
+    }
+    if (waits_for_dependency) continue;
+    if (in_flight >= limit) continue;
+    if (panic_ && last_recovery_at_ && now.steady < *last_recovery_at_ + opts_.panic_delay)
+      continue;
+
+    Incident& inc = *r.incident;
+    const bool last_in_budget = used + 1 >= max_attempts;
+    const Rung rung = chooseRung(inc.kind, inc.rung, last_in_budget, cfg);
+    Action a;
+    a.id = next_action_id_++;
+    a.service = r.def.name;
+    a.kind = rung.kind;
+    a.container_id = r.view ? r.view->id : "";
+    a.stop_timeout = rung.stop_timeout;
+    a.attempt = inc.attempts + 1;
+    a.reason = fmt::format("{}: {} (attempt {} of {} in {})", toString(a.kind), inc.reason,
+                           used + 1, max_attempts, formatDuration(clampPositive(cfg.window)));
+    r.attempts.record(now.steady);
+    ++inc.attempts;
+    ++inc.rung;
+    inc.next_action_at.reset();
+    r.in_flight = a;
+    r.in_flight_wall = now.wall;
+    r.own_window = false;
+    in_flight_[a.id] = r.def.name;
+    last_recovery_at_ = now.steady;
+    ++in_flight;
+    d.notices.push_back(Notice{"recovering",
+                               Severity::kInfo,
+                               r.def.name,
+                               fmt::format("{}: {}", r.def.name, a.reason),
+                               {{"action", toString(a.kind)},
+                                {"action_id", a.id},
+                                {"attempt", a.attempt},
+                                {"attempts_in_window", used + 1},
+                                {"max_attempts", max_attempts},
+                                {"container_id", a.container_id},
+                                {"stop_timeout_ms", a.stop_timeout.count()}}});
+    d.actions.push_back(std::move(a));
+    r.state = ServiceState::kRecovering;
+    refreshStatus(r, now);
+  }
+}
+
+void Supervisor::refreshStatus(Record& r, Now now) {
+  const config::RecoveryConfig& cfg = r.cfg();
+  ServiceStatus& s = r.status;
+  s.name = r.def.name;
+  s.state = toString(r.state);
+  s.critical = r.def.critical;
+  s.container_id = r.view ? r.view->id : "";
+  s.attempts_in_window = r.attempts.countAt(now.steady, cfg.window);
+  s.escalated = r.escalated;
+  s.in_maintenance = r.guarded();
+  s.maintenance_until = r.maintenance_until;
+  s.deploy_guard = r.deploy_guard;
+  s.flap_count = r.flap_count;
+  s.last_healthy_image = r.last_healthy_image;
+  s.next_action_at.reset();
+  if (r.incident) {
+    const Incident& inc = *r.incident;
+    IncidentStatus i;
+    i.kind = toString(inc.kind);
+    i.detected_at = inc.detected_wall;
+    i.detection_seconds = inc.detection_seconds;
+    i.attempts = inc.attempts;
+    i.outcome = "open";
+    i.evidence_ids = inc.evidence_ids;
+    s.last_incident = i;
+    if (r.state == ServiceState::kWaitingReplacement && inc.grace_until) {
+      s.next_action_at = inc.grace_until;
+    } else if (r.state == ServiceState::kFailed) {
+      s.next_action_at = inc.next_action_at.value_or(now.steady);
+    }
+  } else {
+    s.last_incident = r.last_closed;
+  }
+  const bool troubled = r.known && !r.guarded() && (r.incident.has_value() || r.escalated);
+  if (troubled) {
+    troubled_.insert(r.def.name);
+  } else {
+    troubled_.erase(r.def.name);
+  }
+}
+
+std::optional<SteadyTime> Supervisor::nextWakeup() const {
+  std::optional<SteadyTime> best;
+  auto consider = [&](std::optional<SteadyTime> t) {
+    if (!t) return;
+    if (last_now_ && *t <= *last_now_) return;  // already handled (or blocked) at that time
+    if (!best || *t < *best) best = t;
+  };
+  consider(engine_grace_until_);
+  if (panic_ && last_recovery_at_) consider(*last_recovery_at_ + opts_.panic_delay);
+  for (const auto& [name, r] : services_) {
+    const config::RecoveryConfig& cfg = r->cfg();
+    consider(r->maintenance_until);
+    if (r->incident) {
+      const Incident& inc = *r->incident;
+      if (r->state == ServiceState::kWaitingReplacement) consider(inc.grace_until);
+      if (r->state == ServiceState::kFailed) consider(inc.next_action_at);
+      if (inc.verifying) consider(inc.settle_until);
+    }
+    if ((r->flap_count > 0 || r->escalated) && r->healthy_since) {
+      consider(*r->healthy_since + clampPositive(cfg.flap_window));
+    }
+  }
+  return best;
+}
+
+nlohmann::json Supervisor::persistentState(const std::string& service, Now now) const {
+  auto it = services_.find(service);
+  if (it == services_.end()) return nullptr;
+  const Record& r = *it->second;
+  const config::RecoveryConfig& cfg = r.cfg();
+  nlohmann::json attempts = nlohmann::json::array();
+  const SteadyTime horizon = now.steady - clampPositive(cfg.window);
+  for (SteadyTime t : r.attempts.times()) {
+    if (t > horizon) attempts.push_back(toUnixMillis(toWall(t, now)));
+  }
+  nlohmann::json j{{"version", 1},
+                   {"attempts", attempts},
+                   {"escalated", r.escalated},
+                   {"missing", r.missing},
+                   {"flap_count", r.flap_count},
+                   {"last_healthy_image", r.last_healthy_image},
+                   {"last_snapshot_container_id", r.last_snapshot_container}};
+  j["last_recovered_at"] = r.last_recovered_at
+                               ? nlohmann::json(toUnixMillis(toWall(*r.last_recovered_at, now)))
+                               : nullptr;
+  if (r.incident) {
+    const Incident& inc = *r.incident;
+    j["incident"] = {{"kind", toString(inc.kind)},
+                     {"reason", inc.reason},
+                     {"container_id", inc.container_id},
+                     {"detected_at", toUnixMillis(inc.detected_wall)},
+                     {"detection_seconds", inc.detection_seconds},
+                     {"attempts", inc.attempts},
+                     {"rung", inc.rung}};
+  } else {
+    j["incident"] = nullptr;
+  }
+  return j;
+}
+
+Status Supervisor::restoreState(const std::string& service, const nlohmann::json& state, Now now) {
+  Record* r = find(service);
+  if (!r) {
+    return Error::make(ErrorKind::kNotFound,
+                       fmt::format("cannot restore recovery state of '{}': no such protected "
+                                   "service (it may have been removed from the config)",
+                                   service));
+  }
+  auto bad = [&](const std::string& what) {
+    return Error::make(ErrorKind::kBadRequest,
+                       fmt::format("recovery state of '{}' is malformed: {}; delete it from "
+                                   "recovery-state.json or fix it by hand",
+                                   service, what));
+  };
+  if (!state.is_object()) return bad("not a JSON object");
+  auto get = [&](const nlohmann::json& obj, const char* key) -> const nlohmann::json* {
+    auto it = obj.find(key);
+    return it == obj.end() || it->is_null() ? nullptr : &*it;
+  };
+  // Parse everything first, then apply: a malformed document changes nothing.
+  AttemptWindow attempts;
+  if (const auto* a = get(state, "attempts")) {
+    if (!a->is_array()) return bad("'attempts' is not an array");
+    std::vector<SteadyTime> times;
+    for (const auto& v : *a) {
+      if (!v.is_number_integer()) return bad("'attempts' holds a non-integer");
+      // A time in the future (the wall clock went back) counts as now, never forever.
+      times.push_back(std::min(toSteady(v.get<int64_t>(), now), now.steady));
+    }
+    std::sort(times.begin(), times.end());
+    for (SteadyTime t : times) attempts.record(t);
+  }
+  auto getBool = [&](const char* key, bool& out) -> bool {
+    const auto* v = get(state, key);
+    if (!v) return true;
+    if (!v->is_boolean()) return false;
+    out = v->get<bool>();
+    return true;
+  };
+  bool escalated = false;
+  bool missing = false;
+  if (!getBool("escalated", escalated)) return bad("'escalated' is not a boolean");
+  if (!getBool("missing", missing)) return bad("'missing' is not a boolean");
+  int flap_count = 0;
+  if (const auto* v = get(state, "flap_count")) {
+    if (!v->is_number_integer()) return bad("'flap_count' is not an integer");
+    flap_count = std::max(0, v->get<int>());
+  }
+  std::string image;
+  std::string snapshot;
+  if (const auto* v = get(state, "last_healthy_image")) {
+    if (!v->is_string()) return bad("'last_healthy_image' is not a string");
+    image = v->get<std::string>();
+  }
+  if (const auto* v = get(state, "last_snapshot_container_id")) {
+    if (!v->is_string()) return bad("'last_snapshot_container_id' is not a string");
+    snapshot = v->get<std::string>();
+  }
+  std::optional<SteadyTime> last_recovered;
+  if (const auto* v = get(state, "last_recovered_at")) {
+    if (!v->is_number_integer()) return bad("'last_recovered_at' is not an integer");
+    last_recovered = std::min(toSteady(v->get<int64_t>(), now), now.steady);
+  }
+  std::optional<Incident> incident;
+  if (const auto* v = get(state, "incident")) {
+    if (!v->is_object()) return bad("'incident' is not an object");
+    Incident inc;
+    const auto* kind = get(*v, "kind");
+    if (!kind || !kind->is_string()) return bad("'incident.kind' is missing");
+    auto k = failureKindFromString(kind->get<std::string>());
+    if (!k) return bad("'incident.kind' is not a failure kind");
+    inc.kind = *k;
+    const auto* detected = get(*v, "detected_at");
+    if (!detected || !detected->is_number_integer())
+      return bad("'incident.detected_at' is missing");
+    inc.detected_wall = fromUnixMillis(detected->get<int64_t>());
+    inc.detected = std::min(toSteady(detected->get<int64_t>(), now), now.steady);
+    if (const auto* x = get(*v, "reason"); x && x->is_string()) inc.reason = x->get<std::string>();
+    if (const auto* x = get(*v, "container_id"); x && x->is_string()) {
+      inc.container_id = x->get<std::string>();
+    }
+    if (const auto* x = get(*v, "detection_seconds"); x && x->is_number()) {
+      inc.detection_seconds = x->get<double>();
+    }
+    if (const auto* x = get(*v, "attempts"); x && x->is_number_integer()) {
+      inc.attempts = std::max(0, x->get<int>());
+    }
+    if (const auto* x = get(*v, "rung"); x && x->is_number_integer()) {
+      inc.rung = std::max(0, x->get<int>());
+    }
+    if (inc.kind == FailureKind::kRemoved) {
+      inc.grace_until = inc.detected + clampPositive(r->cfg().replacement_grace);
+    }
+    incident = inc;
+  }
+  r->attempts = std::move(attempts);
+  r->escalated = escalated;
+  r->missing = missing && escalated;
+  r->flap_count = flap_count;
+  r->last_healthy_image = image;
+  r->last_snapshot_container = snapshot;
+  r->last_recovered_at = last_recovered;
+  r->incident = incident;
+  if (r->escalated) r->state = r->missing ? ServiceState::kMissing : ServiceState::kEscalated;
+  refreshStatus(*r, now);
+  return okStatus();
+}
+
+}  // namespace medic::supervisor
