@@ -1,0 +1,793 @@
+// The supervisor core's policy (DESIGN.md section 4), in simulated time: each test feeds what
+// Docker and the probes would report and checks what medic decides to do and to say.
+
+#include "supervisor/supervisor.h"
+
+#include <gtest/gtest.h>
+
+#include "sim.h"
+
+namespace medic::supervisor {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::inPhase;
+using testing::running;
+using testing::service;
+using testing::Sim;
+
+ServiceDef probed(std::string name) {
+  ServiceDef def = service(std::move(name));
+  def.has_probes = true;
+  return def;
+}
+
+/// A service that passes its probes on container `id`.
+void healthyWithProbes(Sim& sim, const std::string& svc, const std::string& id) {
+  sim.seen(svc, running(id));
+  sim.probes(svc, id, true);
+  ASSERT_EQ(sim.state(svc), "healthy");
+}
+
+Action onlyRecovery(const Decision& d) {
+  auto acts = Sim::recoveries(d);
+  EXPECT_EQ(acts.size(), 1u);
+  return acts.empty() ? Action{} : acts.front();
+}
+
+// ---- detection and the ladder ---------------------------------------------------------------
+
+TEST(Ladder, ExitedServiceIsStartedAtOnceAndRecoveredWhenRunningAgain) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  EXPECT_EQ(sim.state("web"), "healthy");
+
+  Decision d = sim.event("web", "c1", "die", 120ms, 137);
+  Action start = onlyRecovery(d);
+  EXPECT_EQ(start.kind, ActionKind::kStart);
+  EXPECT_EQ(start.container_id, "c1");
+  EXPECT_EQ(start.attempt, 1);
+  const Notice* failed = Sim::notice(d, "failed");
+  ASSERT_NE(failed, nullptr);
+  EXPECT_NEAR(failed->data["detection_seconds"].get<double>(), 0.12, 1e-9);
+  EXPECT_EQ(failed->data["exit_code"], 137);
+  EXPECT_EQ(sim.state("web"), "recovering");
+
+  sim.clock.advance(300ms);
+  Decision after = sim.done(start);
+  // No healthcheck and no probes: running again is passing.
+  EXPECT_EQ(sim.state("web"), "healthy");
+  const Notice* recovered = Sim::notice(after, "recovered");
+  ASSERT_NE(recovered, nullptr);
+  EXPECT_NEAR(recovered->data["recovery_seconds"].get<double>(), 0.3, 1e-9);
+  EXPECT_EQ(recovered->data["attempts"], 1);
+  ASSERT_TRUE(sim.status("web").last_incident);
+  EXPECT_EQ(sim.status("web").last_incident->outcome, "recovered");
+}
+
+TEST(Ladder, SecondAttemptOnAnExitedServiceIsARestartAfterBackoff) {
+  Sim sim({probed("web")});
+  healthyWithProbes(sim, "web", "c1");
+  Action start = onlyRecovery(sim.event("web", "c1", "stop"));
+  EXPECT_EQ(start.kind, ActionKind::kStart);
+  sim.done(start);
+  EXPECT_EQ(sim.state("web"), "verifying");
+
+  // The probes never pass: settle_timeout (60 s) makes the attempt a failure, then 1 s backoff.
+  EXPECT_TRUE(Sim::recoveries(sim.advance(60s)).empty());
+  EXPECT_EQ(sim.state("web"), "failed");
+  EXPECT_TRUE(Sim::recoveries(sim.advance(999ms)).empty());
+  Action restart = onlyRecovery(sim.advance(1ms));
+  EXPECT_EQ(restart.kind, ActionKind::kRestart);
+  EXPECT_EQ(restart.attempt, 2);
+  EXPECT_EQ(restart.stop_timeout, 10000ms);
+}
+
+TEST(Ladder, UnhealthyServiceIsRestarted) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1", DockerHealth::kHealthy));
+  Decision d = sim.health("web", "c1", DockerHealth::kUnhealthy);
+  Action restart = onlyRecovery(d);
+  EXPECT_EQ(restart.kind, ActionKind::kRestart);
+  EXPECT_EQ(restart.stop_timeout, 10000ms);
+  EXPECT_EQ(Sim::notice(d, "failed")->data["failure"], "unhealthy");
+
+  // After the restart Docker health starts over; healthy again = recovered.
+  sim.done(restart);
+  EXPECT_EQ(sim.state("web"), "verifying");
+  Decision ok = sim.health("web", "c1", DockerHealth::kHealthy);
+  EXPECT_NE(Sim::notice(ok, "recovered"), nullptr);
+  EXPECT_EQ(sim.state("web"), "healthy");
+}
+
+TEST(Ladder, FailingProbesRestartAndPassingProbesCarryTheirEvidence) {
+  Sim sim({probed("web")});
+  healthyWithProbes(sim, "web", "c1");
+  Decision d = sim.probes("web", "c1", false, false, {"ev-fail-1"});
+  Action restart = onlyRecovery(d);
+  EXPECT_EQ(restart.kind, ActionKind::kRestart);
+  EXPECT_EQ(Sim::notice(d, "failed")->data["evidence"], nlohmann::json({"ev-fail-1"}));
+
+  sim.done(restart);
+  sim.clock.advance(2s);
+  Decision ok = sim.probes("web", "c1", true, false, {"ev-pass-7"});
+  const Notice* recovered = Sim::notice(ok, "recovered");
+  ASSERT_NE(recovered, nullptr);
+  EXPECT_EQ(recovered->data["evidence"], nlohmann::json({"ev-pass-7"}));
+  EXPECT_EQ(sim.status("web").last_incident->evidence_ids, std::vector<std::string>{"ev-pass-7"});
+}
+
+TEST(Ladder, HungServiceIsRestartedWithTheShortStopTimeout) {
+  Sim sim({probed("web")});
+  healthyWithProbes(sim, "web", "c1");
+  Action restart = onlyRecovery(sim.probes("web", "c1", false, /*hung=*/true));
+  EXPECT_EQ(restart.kind, ActionKind::kRestart);
+  EXPECT_EQ(restart.stop_timeout, 2000ms);
+}
+
+TEST(Ladder, PausedServiceIsUnpaused) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  Action unpause = onlyRecovery(sim.event("web", "c1", "pause"));
+  EXPECT_EQ(unpause.kind, ActionKind::kUnpause);
+  sim.done(unpause);
+  EXPECT_EQ(sim.state("web"), "healthy");
+}
+
+TEST(Ladder, RemovedServiceWaitsReplacementGraceThenIsRecreated) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  Decision d = sim.event("web", "c1", "destroy", 50ms);
+  EXPECT_TRUE(Sim::recoveries(d).empty());
+  EXPECT_NE(Sim::notice(d, "failed"), nullptr);
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  ASSERT_TRUE(sim.status("web").next_action_at);
+  EXPECT_EQ(*sim.status("web").next_action_at, sim.clock.now.steady + 10s);
+
+  EXPECT_TRUE(Sim::recoveries(sim.advance(9999ms)).empty());
+  Action recreate = onlyRecovery(sim.advance(1ms));
+  EXPECT_EQ(recreate.kind, ActionKind::kRecreate);
+  EXPECT_EQ(recreate.container_id, "");
+
+  Decision after = sim.done(recreate, true, "", "c2");
+  EXPECT_EQ(sim.state("web"), "healthy");
+  EXPECT_EQ(sim.status("web").container_id, "c2");
+  EXPECT_NE(Sim::notice(after, "recovered"), nullptr);
+  ASSERT_EQ(Sim::snapshots(after).size(), 1u);
+  EXPECT_EQ(Sim::snapshots(after)[0].container_id, "c2");
+}
+
+TEST(Ladder, ReplacementWithinGraceIsAdoptedWithoutAction) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  sim.event("web", "c1", "destroy");
+  sim.advance(3s);
+  Decision d = sim.event("web", "c2", "start");
+  EXPECT_NE(Sim::notice(d, "replaced"), nullptr);
+  EXPECT_EQ(sim.state("web"), "healthy");
+  EXPECT_EQ(sim.status("web").container_id, "c2");
+  sim.advance(1min);
+  EXPECT_TRUE(sim.all_recoveries.empty());
+  EXPECT_EQ(sim.status("web").last_incident->outcome, "replaced");
+}
+
+TEST(Ladder, ReplacementWithAHealthcheckIsAdoptedOnceHealthy) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1", DockerHealth::kHealthy));
+  sim.event("web", "c1", "destroy");
+  sim.advance(2s);
+  Decision starting = sim.seen("web", running("c2", DockerHealth::kStarting));
+  EXPECT_EQ(Sim::notice(starting, "replaced"), nullptr);
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  // Its start period outlasts the grace: still no recreate of a service that has a container.
+  sim.advance(15s);
+  EXPECT_TRUE(sim.all_recoveries.empty());
+  Decision healthy = sim.health("web", "c2", DockerHealth::kHealthy);
+  EXPECT_NE(Sim::notice(healthy, "replaced"), nullptr);
+  EXPECT_EQ(sim.state("web"), "healthy");
+  EXPECT_TRUE(sim.all_recoveries.empty());
+}
+
+TEST(Ladder, ReplacementAlreadyPresentAtDestroyIsAdoptedImmediately) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  // docker-compose up: the new container exists before the old one is destroyed.
+  sim.event("web", "c2", "create");
+  sim.event("web", "c2", "start");
+  EXPECT_EQ(sim.status("web").container_id, "c1");
+  Decision d = sim.event("web", "c1", "destroy");
+  EXPECT_NE(Sim::notice(d, "replaced"), nullptr);
+  EXPECT_EQ(Sim::notice(d, "failed"), nullptr);
+  EXPECT_EQ(sim.state("web"), "healthy");
+  EXPECT_EQ(sim.status("web").container_id, "c2");
+  sim.advance(1min);
+  EXPECT_TRUE(sim.all_recoveries.empty());
+}
+
+TEST(Ladder, ReplacementThatWasOnlyCreatedIsStartedNotRecreated) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  sim.event("web", "c1", "destroy");
+  sim.event("web", "c2", "create");
+  Action start = onlyRecovery(sim.advance(10s));
+  EXPECT_EQ(start.kind, ActionKind::kStart);
+  EXPECT_EQ(start.container_id, "c2");
+}
+
+TEST(Ladder, RollbackIsTheLastRungThenEscalation) {
+  Sim sim({probed("web")});  // max_attempts 3, rollback on
+  healthyWithProbes(sim, "web", "c1");
+  Action first = onlyRecovery(sim.event("web", "c1", "die", 0ms, 1));
+  EXPECT_EQ(first.kind, ActionKind::kStart);
+  sim.done(first, false, "engine said 500");
+  Action second = onlyRecovery(sim.advance(1s));
+  EXPECT_EQ(second.kind, ActionKind::kRestart);
+  sim.done(second, false, "engine said 500");
+  Action third = onlyRecovery(sim.advance(2s));
+  EXPECT_EQ(third.kind, ActionKind::kRollback);
+  EXPECT_EQ(third.attempt, 3);
+
+  // The shell found no older healthy image: the rollback fails, and the budget is spent.
+  Decision d = sim.done(third, false, "no older healthy image");
+  const Notice* escalated = Sim::notice(d, "escalated");
+  ASSERT_NE(escalated, nullptr);
+  EXPECT_EQ(escalated->severity, Severity::kCritical);
+  EXPECT_NE(escalated->text.find("manual intervention required"), std::string::npos);
+  EXPECT_EQ(sim.state("web"), "escalated");
+  EXPECT_EQ(sim.all_recoveries.size(), 3u);
+}
+
+TEST(Ladder, EscalatesAfterExactlyMaxAttemptsAndDoesNothingMore) {
+  ServiceDef def = service("web");
+  def.recovery.rollback = false;
+  Sim sim({def});
+  sim.seen("web", running("c1", DockerHealth::kHealthy));
+  sim.health("web", "c1", DockerHealth::kUnhealthy);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(sim.all_recoveries.size(), static_cast<size_t>(i + 1));
+    const Action a = sim.all_recoveries.back();
+    EXPECT_EQ(a.kind, ActionKind::kRestart);
+    sim.done(a);
+    sim.advance(30s);  // inside its start period
+    Decision d = sim.health("web", "c1", DockerHealth::kUnhealthy);
+    const bool escalated_now = Sim::notice(d, "escalated") != nullptr;
+    EXPECT_EQ(escalated_now, i == 2) << "after attempt " << i + 1;
+    sim.advance(10s);
+  }
+  EXPECT_EQ(sim.all_recoveries.size(), 3u);
+  EXPECT_EQ(sim.state("web"), "escalated");
+  EXPECT_TRUE(sim.status("web").escalated);
+
+  // Nothing any observation says makes medic act again...
+  sim.advance(1h);
+  sim.seen("web", inPhase("c1", Phase::kExited, 1));
+  sim.event("web", "c1", "destroy");
+  sim.advance(1h);
+  EXPECT_EQ(sim.all_recoveries.size(), 3u);
+
+  // ...until an operator asks: escalation cleared, fresh budget, immediate action (no grace).
+  Decision recover = sim.feed(RecoverRequested{"web"});
+  EXPECT_EQ(onlyRecovery(recover).kind, ActionKind::kRecreate);
+  EXPECT_FALSE(sim.status("web").escalated);
+  EXPECT_EQ(sim.status("web").attempts_in_window, 1);
+}
+
+TEST(Ladder, RecreateWithoutSnapshotLeavesTheServiceMissing) {
+  Sim sim({service("web")});
+  sim.seen("web", std::nullopt);  // configured, but no container exists
+  Action recreate = onlyRecovery(sim.advance(10s));
+  EXPECT_EQ(recreate.kind, ActionKind::kRecreate);
+  Decision d = sim.done(recreate, false, "no snapshot of web: it was never seen healthy");
+  const Notice* missing = Sim::notice(d, "missing");
+  ASSERT_NE(missing, nullptr);
+  EXPECT_EQ(missing->severity, Severity::kCritical);
+  EXPECT_NE(missing->text.find("manual intervention required"), std::string::npos);
+  EXPECT_EQ(sim.state("web"), "missing");
+  sim.advance(1h);
+  EXPECT_EQ(sim.all_recoveries.size(), 1u);
+  // A container that shows up is tracked again once it proved itself for flap_window.
+  sim.seen("web", running("c9"));
+  sim.advance(5min);
+  EXPECT_EQ(sim.state("web"), "healthy");
+}
+
+// ---- budget and backoff -----------------------------------------------------------------------
+
+ServiceDef budgetOfTwo() {
+  ServiceDef def = service("web");
+  def.recovery.max_attempts = 2;
+  def.recovery.flap_threshold = 100;  // this test is about the budget, not flapping
+  return def;
+}
+
+TEST(Budget, AThirdFailureInsideTheWindowEscalates) {
+  Sim sim({budgetOfTwo()});
+  sim.seen("web", running("c1"));
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")));
+  sim.advance(6min);
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")));
+  EXPECT_EQ(sim.status("web").attempts_in_window, 2);
+  sim.advance(3min);  // 9 min after the first attempt
+  Decision d = sim.event("web", "c1", "die");
+  EXPECT_TRUE(Sim::recoveries(d).empty());
+  EXPECT_NE(Sim::notice(d, "escalated"), nullptr);
+}
+
+TEST(Budget, AttemptsOlderThanTheWindowNoLongerCount) {
+  Sim sim({budgetOfTwo()});
+  sim.seen("web", running("c1"));
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")));
+  sim.advance(6min);
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")));
+  sim.advance(4min + 1ms);  // the first attempt has slid out of the 10 min window
+  Decision d = sim.event("web", "c1", "die");
+  EXPECT_EQ(onlyRecovery(d).kind, ActionKind::kStart);
+  EXPECT_EQ(Sim::notice(d, "escalated"), nullptr);
+  EXPECT_EQ(sim.status("web").attempts_in_window, 2);
+}
+
+TEST(Budget, BackoffBetweenAttemptsDoublesWithJitter) {
+  ServiceDef def = probed("web");
+  def.recovery.max_attempts = 5;
+  def.recovery.rollback = false;
+  Sim sim({def});
+  sim.jitter = 0.0;  // the shortest spread: 0.8 x
+  healthyWithProbes(sim, "web", "c1");
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")), false, "boom");
+  // 1 s x 0.8
+  EXPECT_EQ(*sim.sup.nextWakeup(), sim.clock.now.steady + 800ms);
+  sim.done(onlyRecovery(sim.advance(800ms)), false, "boom");
+  sim.jitter = 0.999;  // the longest: ~1.2 x
+  // (the jitter is drawn when the attempt fails)
+  sim.done(onlyRecovery(sim.advance(1600ms)), false, "boom");
+  const SteadyTime expected = sim.clock.now.steady + 4800ms;  // 4 s x ~1.2
+  EXPECT_NEAR(toSeconds(*sim.sup.nextWakeup() - expected), 0.0, 0.01);
+  EXPECT_TRUE(Sim::recoveries(sim.advance(4700ms)).empty());
+  EXPECT_EQ(Sim::recoveries(sim.advance(200ms)).size(), 1u);
+}
+
+// ---- flapping ---------------------------------------------------------------------------------
+
+ServiceDef flappy() {
+  ServiceDef def = service("web");
+  def.recovery.max_attempts = 10;  // about flapping, not the budget
+  def.recovery.flap_threshold = 3;
+  def.recovery.flap_window = 5min;
+  return def;
+}
+
+TEST(Flapping, RepeatedFailuresSoonAfterRecoveryEscalateInsteadOfLooping) {
+  Sim sim({flappy()});
+  sim.seen("web", running("c1"));
+  for (int i = 0; i < 3; ++i) {
+    sim.done(onlyRecovery(sim.event("web", "c1", "die")));
+    EXPECT_EQ(sim.state("web"), "healthy");
+    EXPECT_EQ(sim.status("web").flap_count, i);
+    sim.advance(1min);
+  }
+  Decision d = sim.event("web", "c1", "die");
+  EXPECT_TRUE(Sim::recoveries(d).empty());
+  EXPECT_EQ(Sim::noticeKinds(d), (std::vector<std::string>{"failed", "flapping", "escalated"}));
+  EXPECT_EQ(sim.state("web"), "escalated");
+  EXPECT_EQ(sim.status("web").flap_count, 3);
+}
+
+TEST(Flapping, ALongHealthyPeriodResetsTheCounter) {
+  Sim sim({flappy()});
+  sim.seen("web", running("c1"));
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")));
+  sim.advance(1min);
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")));
+  sim.advance(1min);
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")));
+  EXPECT_EQ(sim.status("web").flap_count, 2);
+  sim.advance(5min);  // healthy for the whole flap window
+  EXPECT_EQ(sim.status("web").flap_count, 0);
+  Decision d = sim.event("web", "c1", "die");
+  EXPECT_EQ(onlyRecovery(d).kind, ActionKind::kStart);
+  EXPECT_EQ(Sim::notice(d, "flapping"), nullptr);
+}
+
+TEST(Flapping, EscalatedServiceHealthyByItselfForTheFlapWindowIsTrustedAgain) {
+  Sim sim({flappy()});
+  sim.seen("web", running("c1"));
+  for (int i = 0; i < 3; ++i) {
+    sim.done(onlyRecovery(sim.event("web", "c1", "die")));
+    sim.advance(1min);
+  }
+  sim.event("web", "c1", "die");
+  ASSERT_EQ(sim.state("web"), "escalated");
+  sim.event("web", "c1", "start");  // somebody started it by hand
+  sim.advance(4min);
+  EXPECT_EQ(sim.state("web"), "escalated");
+  Decision cleared = sim.advance(1min);
+  EXPECT_NE(Sim::notice(cleared, "recovered"), nullptr);
+  EXPECT_EQ(sim.state("web"), "healthy");
+  EXPECT_EQ(onlyRecovery(sim.event("web", "c1", "die")).kind, ActionKind::kStart);
+}
+
+// ---- guards -----------------------------------------------------------------------------------
+
+TEST(Guards, ContainerChangingStateIsNotTouched) {
+  Sim sim({service("web")});
+  sim.seen("web", inPhase("c1", Phase::kRestarting));
+  EXPECT_EQ(sim.state("web"), "starting");
+  sim.seen("web", inPhase("c1", Phase::kRemoving));
+  sim.seen("web", running("c1", DockerHealth::kStarting));  // inside its start period
+  EXPECT_EQ(sim.state("web"), "starting");
+  sim.advance(10min);
+  EXPECT_TRUE(sim.all_recoveries.empty());
+  // Once it settles on a failure, medic acts.
+  EXPECT_EQ(onlyRecovery(sim.seen("web", inPhase("c1", Phase::kExited, 2))).kind,
+            ActionKind::kStart);
+}
+
+TEST(Guards, OneActionAtATimePerService) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1", DockerHealth::kHealthy));
+  Action restart = onlyRecovery(sim.health("web", "c1", DockerHealth::kUnhealthy));
+  EXPECT_TRUE(Sim::recoveries(sim.event("web", "c1", "die")).empty());
+  EXPECT_TRUE(Sim::recoveries(sim.seen("web", inPhase("c1", Phase::kExited, 1))).empty());
+  EXPECT_TRUE(Sim::recoveries(sim.advance(5min)).empty());
+  EXPECT_EQ(sim.state("web"), "recovering");
+  sim.done(restart, false, "timeout");
+  EXPECT_EQ(sim.all_recoveries.size(), 1u);
+  EXPECT_EQ(Sim::recoveries(sim.advance(1s)).size(), 1u);
+}
+
+TEST(Guards, AtMostTwoRecoveriesInFlightOnTheHost) {
+  Sim sim({service("a"), service("b"), service("c"), service("d"), service("e"), service("f")});
+  for (const char* s : {"a", "b", "c", "d", "e", "f"}) sim.seen(s, running(std::string(s) + "1"));
+  Action a = onlyRecovery(sim.event("a", "a1", "die"));
+  onlyRecovery(sim.event("b", "b1", "die"));
+  EXPECT_TRUE(Sim::recoveries(sim.event("c", "c1", "die")).empty());  // 3 of 6: no panic
+  EXPECT_FALSE(sim.sup.panicMode());
+  EXPECT_EQ(sim.state("c"), "failed");
+  sim.advance(1min);
+  EXPECT_EQ(sim.all_recoveries.size(), 2u);
+  Action c = onlyRecovery(sim.done(a));
+  EXPECT_EQ(c.service, "c");
+}
+
+TEST(Guards, DependenciesAreRecoveredFirst) {
+  ServiceDef api = service("api");
+  api.depends_on = {"db"};
+  Sim sim({api, probed("db"), service("x"), service("y")});  // 2 of 4 failing: no panic mode
+  sim.seen("api", running("a1"));
+  healthyWithProbes(sim, "db", "d1");
+  Action db_start = onlyRecovery(sim.event("db", "d1", "die"));
+  EXPECT_EQ(db_start.service, "db");
+  EXPECT_TRUE(Sim::recoveries(sim.event("api", "a1", "die")).empty());
+  EXPECT_EQ(sim.state("api"), "failed");
+  sim.done(db_start);
+  EXPECT_TRUE(Sim::recoveries(sim.advance(10s)).empty());  // db still verifying
+  Decision d = sim.probes("db", "d1", true);
+  Action api_start = onlyRecovery(d);
+  EXPECT_EQ(api_start.service, "api");
+}
+
+TEST(Guards, AnEscalatedDependencyNoLongerHoldsOthersBack) {
+  ServiceDef api = service("api");
+  api.depends_on = {"db"};
+  ServiceDef db = service("db");
+  db.recovery.max_attempts = 1;
+  Sim sim({api, db, service("x"), service("y")});  // 2 of 4 failing: no panic mode
+  sim.seen("api", running("a1"));
+  sim.seen("db", running("d1"));
+  Action db_start = onlyRecovery(sim.event("db", "d1", "die"));
+  sim.event("api", "a1", "die");
+  Decision d = sim.done(db_start, false, "boom");
+  EXPECT_NE(Sim::notice(d, "escalated"), nullptr);
+  EXPECT_EQ(onlyRecovery(d).service, "api");
+}
+
+TEST(Guards, FailureCountersStartFreshForANewContainerButTheBudgetIsShared) {
+  Sim sim({probed("web")});
+  healthyWithProbes(sim, "web", "c1");
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")), false, "boom");
+  // Somebody replaced the container meanwhile; its first failure starts the ladder over.
+  Decision d = sim.seen("web", inPhase("c2", Phase::kExited, 3));
+  Action start = onlyRecovery(d);
+  EXPECT_EQ(start.kind, ActionKind::kStart);
+  EXPECT_EQ(start.container_id, "c2");
+  EXPECT_EQ(sim.status("web").attempts_in_window, 2);
+  // A verdict about the old container says nothing about the new one.
+  sim.done(start);
+  EXPECT_TRUE(sim.probes("web", "c1", true).empty());
+  EXPECT_EQ(sim.state("web"), "verifying");
+  EXPECT_NE(Sim::notice(sim.probes("web", "c2", true), "replaced"), nullptr);
+}
+
+TEST(Guards, ResyncOfTheSameStateChangesNothing) {
+  Sim sim({probed("web")});
+  healthyWithProbes(sim, "web", "c1");
+  EXPECT_TRUE(sim.seen("web", running("c1")).empty());
+  EXPECT_TRUE(sim.probes("web", "c1", true).empty());
+  sim.done(onlyRecovery(sim.seen("web", inPhase("c1", Phase::kExited, 1))), false, "boom");
+  EXPECT_TRUE(sim.seen("web", inPhase("c1", Phase::kExited, 1)).empty());
+  EXPECT_TRUE(sim.seen("web", inPhase("c1", Phase::kExited, 1)).empty());
+  EXPECT_EQ(sim.all_recoveries.size(), 1u);
+}
+
+TEST(Guards, LateEventsCausedByMedicsOwnRestartAreNotNewFailures) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1", DockerHealth::kHealthy));
+  Action restart = onlyRecovery(sim.health("web", "c1", DockerHealth::kUnhealthy));
+  const WallTime during = sim.clock.now.wall + 500ms;
+  sim.clock.advance(1s);
+  sim.done(restart);
+  // The die of the old process arrives after the engine answered.
+  Decision late = sim.feed(ContainerEvent{"web", "c1", "die", std::nullopt, 143, during});
+  EXPECT_TRUE(late.empty());
+  EXPECT_EQ(sim.state("web"), "verifying");
+  // A die that happens after the restart is a new failure.
+  sim.clock.advance(5s);
+  EXPECT_EQ(Sim::notice(sim.event("web", "c1", "die"), "failed"), nullptr);  // same incident
+  EXPECT_EQ(sim.state("web"), "failed");
+}
+
+TEST(Maintenance, ObservedButNotRepairedThenEvaluatedAfresh) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  Decision m = sim.feed(MaintenanceSet{"web", sim.clock.now.steady + 10min});
+  EXPECT_NE(Sim::notice(m, "maintenance"), nullptr);
+  Decision d = sim.event("web", "c1", "stop");
+  EXPECT_TRUE(d.actions.empty());
+  EXPECT_EQ(Sim::notice(d, "failed"), nullptr);
+  EXPECT_EQ(sim.state("web"), "maintenance");
+  EXPECT_TRUE(sim.status("web").in_maintenance);
+  EXPECT_TRUE(Sim::recoveries(sim.advance(10min - 1ms)).empty());
+  Decision end = sim.advance(1ms);
+  EXPECT_NE(Sim::notice(end, "maintenance"), nullptr);
+  EXPECT_EQ(onlyRecovery(end).kind, ActionKind::kStart);
+}
+
+TEST(Maintenance, EndingItEarlyEvaluatesTheCurrentState) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  sim.feed(MaintenanceSet{"web", sim.clock.now.steady + 1h});
+  sim.event("web", "c1", "stop");
+  sim.event("web", "c1", "start");
+  Decision end = sim.feed(MaintenanceSet{"web", std::nullopt});
+  EXPECT_TRUE(Sim::recoveries(end).empty());
+  EXPECT_EQ(sim.state("web"), "healthy");
+}
+
+TEST(DeployGuard, ADeployIsNotRepairedAndItsResultIsAdopted) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1", DockerHealth::kNone, "sha256:old"));
+  sim.feed(DeployGuard{"web", true});
+  EXPECT_TRUE(sim.event("web", "c1", "stop").actions.empty());
+  EXPECT_TRUE(sim.event("web", "c1", "destroy").actions.empty());
+  EXPECT_EQ(sim.state("web"), "maintenance");
+  sim.advance(30s);
+  sim.seen("web", running("c2", DockerHealth::kNone, "sha256:new"));
+  sim.feed(DeployGuard{"web", false});
+  EXPECT_EQ(sim.state("web"), "healthy");
+  EXPECT_TRUE(sim.all_recoveries.empty());
+  EXPECT_EQ(sim.status("web").last_healthy_image, "sha256:new");
+}
+
+TEST(DeployGuard, AFailedDeployIsRepairedWhenTheGuardLifts) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  sim.feed(DeployGuard{"web", true});
+  sim.event("web", "c1", "destroy");
+  sim.advance(1min);
+  Decision d = sim.feed(DeployGuard{"web", false});
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  EXPECT_EQ(onlyRecovery(sim.advance(10s)).kind, ActionKind::kRecreate);
+  (void)d;
+}
+
+// ---- panic mode -------------------------------------------------------------------------------
+
+TEST(Panic, MoreThanHalfFailingRecoversOneAtATimeAndSlowly) {
+  Sim sim({probed("a"), probed("b"), probed("c"), probed("d")});
+  for (const char* s : {"a", "b", "c", "d"}) healthyWithProbes(sim, s, std::string(s) + "1");
+  Action a = onlyRecovery(sim.event("a", "a1", "die"));
+  Action b = onlyRecovery(sim.event("b", "b1", "die"));
+  Decision d = sim.event("c", "c1", "die");  // 3 of 4
+  EXPECT_TRUE(Sim::recoveries(d).empty());
+  const Notice* panic = Sim::notice(d, "panic");
+  ASSERT_NE(panic, nullptr);
+  EXPECT_EQ(panic->severity, Severity::kCritical);
+  EXPECT_TRUE(sim.sup.panicMode());
+
+  sim.done(a);
+  EXPECT_TRUE(Sim::recoveries(sim.advance(10s)).empty());  // b still in flight: one at a time
+  // 10 s have passed since the last start: c may go as soon as b is done.
+  Action c = onlyRecovery(sim.done(b));
+  EXPECT_EQ(c.service, "c");
+  sim.done(c);
+  sim.event("d", "d1", "die");  // the next start waits panic_delay (5 s) after c's
+  EXPECT_EQ(sim.state("d"), "failed");
+  EXPECT_TRUE(Sim::recoveries(sim.advance(4999ms)).empty());
+  EXPECT_EQ(onlyRecovery(sim.advance(1ms)).service, "d");
+
+  sim.probes("a", "a1", true);  // b, c, d still failing
+  EXPECT_TRUE(sim.sup.panicMode());
+  Decision over = sim.probes("b", "b1", true);  // 2 of 4: at most half
+  EXPECT_NE(Sim::notice(over, "panic_over"), nullptr);
+  EXPECT_FALSE(sim.sup.panicMode());
+}
+
+TEST(Panic, NeedsAtLeastTwoFailingServices) {
+  Sim sim({service("only")});
+  sim.seen("only", running("o1"));
+  Decision d = sim.event("only", "o1", "die");
+  EXPECT_EQ(Sim::notice(d, "panic"), nullptr);
+  EXPECT_EQ(Sim::recoveries(d).size(), 1u);
+}
+
+// ---- engine -----------------------------------------------------------------------------------
+
+TEST(Engine, NoActionWhileUnreachableAndOnlyOnFreshStateAfterGrace) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  Decision lost = sim.feed(EngineStatus{false});
+  EXPECT_NE(Sim::notice(lost, "engine_unreachable"), nullptr);
+  EXPECT_TRUE(Sim::recoveries(sim.event("web", "c1", "die")).empty());
+  sim.advance(1min);
+  Decision back = sim.feed(EngineStatus{true});
+  EXPECT_NE(Sim::notice(back, "engine_back"), nullptr);
+  // The stale view says exited; nothing happens before a fresh snapshot and the grace.
+  EXPECT_TRUE(Sim::recoveries(sim.advance(10s)).empty());
+  sim.feed(EngineStatus{false});
+  sim.feed(EngineStatus{true});
+  sim.seen("web", inPhase("c1", Phase::kExited, 255));
+  EXPECT_TRUE(Sim::recoveries(sim.advance(4999ms)).empty());
+  Action start = onlyRecovery(sim.advance(1ms));
+  EXPECT_EQ(start.kind, ActionKind::kStart);
+  sim.advance(1min);
+  EXPECT_EQ(sim.all_recoveries.size(), 1u);
+}
+
+TEST(Engine, EveryHealthCountsAsStartingDuringTheGrace) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1", DockerHealth::kHealthy));
+  sim.feed(EngineStatus{false});
+  sim.feed(EngineStatus{true});
+  sim.seen("web", running("c1", DockerHealth::kUnhealthy));
+  EXPECT_EQ(sim.state("web"), "starting");
+  sim.advance(2s);
+  // Docker settles it during the grace: nothing to do.
+  sim.seen("web", running("c1", DockerHealth::kHealthy));
+  sim.advance(1min);
+  EXPECT_TRUE(sim.all_recoveries.empty());
+  EXPECT_EQ(sim.state("web"), "healthy");
+}
+
+TEST(Engine, AnActionLostOnDisconnectIsNeverRepeatedBlindly) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  Action start = onlyRecovery(sim.event("web", "c1", "die"));
+  sim.feed(EngineStatus{false});
+  sim.done(start, false, "engine connection lost");
+  sim.feed(EngineStatus{true});
+  // The start did happen before the connection dropped: the fresh state shows it running.
+  sim.seen("web", running("c1"));
+  sim.advance(1min);
+  EXPECT_EQ(sim.all_recoveries.size(), 1u);
+  EXPECT_EQ(sim.state("web"), "healthy");
+}
+
+// ---- time -------------------------------------------------------------------------------------
+
+TEST(Time, AWallClockJumpChangesNoSchedule) {
+  Sim sim({probed("web")});
+  healthyWithProbes(sim, "web", "c1");
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")), false, "boom");  // backoff 1 s
+  sim.clock.jumpWall(5h);
+  EXPECT_TRUE(Sim::recoveries(sim.advance(500ms)).empty());
+  sim.clock.jumpWall(-10h);
+  EXPECT_TRUE(Sim::recoveries(sim.advance(499ms)).empty());
+  EXPECT_EQ(Sim::recoveries(sim.advance(1ms)).size(), 1u);
+}
+
+TEST(Time, AWallClockJumpDoesNotShortenTheReplacementGrace) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  sim.event("web", "c1", "destroy");
+  sim.clock.jumpWall(3h);
+  EXPECT_TRUE(Sim::recoveries(sim.advance(9s)).empty());
+  EXPECT_EQ(Sim::recoveries(sim.advance(1s)).size(), 1u);
+}
+
+// ---- snapshots --------------------------------------------------------------------------------
+
+TEST(Snapshots, OnePerHealthyContainer) {
+  Sim sim({service("web")});
+  Decision first = sim.seen("web", running("c1", DockerHealth::kHealthy, "sha256:one"));
+  ASSERT_EQ(Sim::snapshots(first).size(), 1u);
+  EXPECT_EQ(Sim::snapshots(first)[0].container_id, "c1");
+  EXPECT_TRUE(Sim::snapshots(sim.seen("web", running("c1", DockerHealth::kHealthy))).empty());
+  EXPECT_EQ(sim.status("web").last_healthy_image, "sha256:one");
+  // Not while it is still starting; once it is healthy.
+  EXPECT_TRUE(Sim::snapshots(sim.seen("web", running("c2", DockerHealth::kStarting))).empty());
+  Decision second = sim.health("web", "c2", DockerHealth::kHealthy);
+  ASSERT_EQ(Sim::snapshots(second).size(), 1u);
+  EXPECT_EQ(Sim::snapshots(second)[0].container_id, "c2");
+}
+
+// ---- crash safety -----------------------------------------------------------------------------
+
+TEST(Persistence, AttemptsSurviveARestart) {
+  Sim before({probed("web")});
+  healthyWithProbes(before, "web", "c1");
+  before.done(onlyRecovery(before.event("web", "c1", "die")), false, "boom");
+  before.done(onlyRecovery(before.advance(1s)), false, "boom");
+  const std::string saved = before.sup.persistentState("web", before.clock.now).dump();
+
+  // medic is killed and restarted 30 s later: a new process, a different steady clock origin.
+  Sim after({probed("web")});
+  after.clock.now.steady = SteadyTime{} + 77h;
+  after.clock.now.wall = before.clock.now.wall + 30s;
+  ASSERT_TRUE(after.sup.restoreState("web", nlohmann::json::parse(saved), after.clock.now).ok());
+  EXPECT_EQ(after.status("web").attempts_in_window, 2);
+
+  // Still down: the third and last attempt of the budget is the rollback, then escalation.
+  Action third = onlyRecovery(after.seen("web", inPhase("c1", Phase::kExited, 1)));
+  EXPECT_EQ(third.kind, ActionKind::kRollback);
+  EXPECT_NE(Sim::notice(after.done(third, false, "no older image"), "escalated"), nullptr);
+
+  // The escalation survives a restart too.
+  Sim again({probed("web")});
+  again.clock.now.wall = after.clock.now.wall + 1min;
+  ASSERT_TRUE(
+      again.sup
+          .restoreState("web", after.sup.persistentState("web", after.clock.now), again.clock.now)
+          .ok());
+  EXPECT_TRUE(Sim::recoveries(again.seen("web", inPhase("c1", Phase::kExited, 1))).empty());
+  EXPECT_EQ(again.state("web"), "escalated");
+}
+
+TEST(Persistence, AttemptsOlderThanTheWindowAreNotRestored) {
+  Sim before({service("web")});
+  before.seen("web", running("c1"));
+  before.done(onlyRecovery(before.event("web", "c1", "die")));
+  const nlohmann::json saved = before.sup.persistentState("web", before.clock.now);
+  Sim after({service("web")});
+  after.clock.now.wall = before.clock.now.wall + 11min;
+  ASSERT_TRUE(after.sup.restoreState("web", saved, after.clock.now).ok());
+  EXPECT_EQ(after.status("web").attempts_in_window, 0);
+}
+
+TEST(Persistence, MalformedStateIsRefusedAndChangesNothing) {
+  Sim sim({service("web")});
+  Status st = sim.sup.restoreState("web", nlohmann::json{{"attempts", "three"}}, sim.clock.now);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kBadRequest);
+  EXPECT_NE(st.error().message.find("attempts"), std::string::npos);
+  EXPECT_EQ(sim.sup.restoreState("nope", nlohmann::json::object(), sim.clock.now).error().kind,
+            ErrorKind::kNotFound);
+  EXPECT_EQ(sim.status("web").attempts_in_window, 0);
+}
+
+// ---- configuration ----------------------------------------------------------------------------
+
+TEST(Services, AReloadKeepsTheStateOfKeptServices) {
+  Sim sim({budgetOfTwo()});
+  sim.seen("web", running("c1"));
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")));
+  sim.sup.setServices({budgetOfTwo(), service("new")});
+  EXPECT_EQ(sim.status("web").attempts_in_window, 1);
+  EXPECT_EQ(sim.status("new").state, "unknown");
+  sim.sup.setServices({service("new")});
+  EXPECT_EQ(sim.sup.status("web"), nullptr);
+}
+
+TEST(Status, JsonCarriesTheIncidentAndSchedule) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  sim.event("web", "c1", "destroy", 200ms);
+  nlohmann::json j = toJson(sim.status("web"), sim.clock.now);
+  EXPECT_EQ(j["state"], "waiting_replacement");
+  EXPECT_EQ(j["last_incident"]["kind"], "removed");
+  EXPECT_EQ(j["last_incident"]["outcome"], "open");
+  EXPECT_NEAR(j["last_incident"]["detection_seconds"].get<double>(), 0.2, 1e-9);
+  EXPECT_EQ(j["next_action_at"], formatWallTime(sim.clock.now.wall + 10s));
+}
+
+}  // namespace
+}  // namespace medic::supervisor
