@@ -52,6 +52,11 @@ if [[ ! -x "${busybox}" ]]; then
   exit 1
 fi
 
+# Concurrent runs (several build directories testing at once) take turns; the second finds the
+# images up to date.
+exec 9>"${TMPDIR:-/tmp}/medic-testimage.lock"
+flock 9
+
 # The hash covers everything that ends up in the images, this script included.
 inputs_hash="$(cat "${server_src}" "${dockerfile}" "${busybox}" "${BASH_SOURCE[0]}" |
   sha256sum | cut -c1-16)"

@@ -91,9 +91,10 @@ bool containerExists(std::string_view name) {
 TestContainer::TestContainer(std::string name, int port, std::vector<std::string> run_args,
                              std::string image, std::vector<std::string> command)
     : name_(std::move(name)), port_(port) {
-  std::vector<std::string> args{
-      "run",  "-d",      "--name",          name_, "--network",
-      "host", "--label", "medic.test=true", "-e",  "PORT=" + std::to_string(port_)};
+  // --pull never: no registry is reachable, and tests contact nothing but 127.0.0.1.
+  std::vector<std::string> args{"run",    "-d",  "--pull",    "never",
+                                "--name", name_, "--network", "host"};
+  args.insert(args.end(), {"--label", "medic.test=true", "-e", "PORT=" + std::to_string(port_)});
   args.insert(args.end(), run_args.begin(), run_args.end());
   args.push_back(std::move(image));
   args.insert(args.end(), command.begin(), command.end());

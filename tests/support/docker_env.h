@@ -59,8 +59,9 @@ std::string inspectField(std::string_view name, std::string_view format);
 bool containerExists(std::string_view name);
 
 /// A container of the test image (or any image) that is removed (`docker rm -f`) when this object
-/// goes away. Runs `docker run -d --name <name> --network host -e PORT=<port> [run_args] <image>
-/// [command]`. Check started() before using it; startError() says why it did not start.
+/// goes away. Runs `docker run -d --pull never --name <name> --network host --label medic.test=true
+/// -e PORT=<port> [run_args] <image> [command]`. Check started() before using it; startError() says
+/// why it did not start.
 class TestContainer {
  public:
   TestContainer(std::string name, int port, std::vector<std::string> run_args = {},

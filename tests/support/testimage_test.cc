@@ -179,6 +179,14 @@ TEST_F(TestImage, ImageShipsBusyboxShell) {
   EXPECT_EQ(exec.out, "hello\n");
 }
 
+TEST_F(TestImage, MissingImageFailsWithoutTryingARegistry) {
+  auto c = TestContainer::start("img-missing", {}, "medic-testserver:no-such-tag");
+  EXPECT_FALSE(c.started());
+  EXPECT_NE(c.startError().find("medic-testserver:no-such-tag"), std::string::npos)
+      << c.startError();
+  EXPECT_FALSE(containerExists(c.name()));
+}
+
 TEST_F(TestImage, RemovedContainerIsGoneAfterTestContainerEnds) {
   std::string name;
   {
