@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
@@ -519,7 +520,10 @@ Task<ExecResult> EngineClient::exec(std::string id, std::vector<std::string> arg
     } else if (timed_out && !killed) {
       int pid = info->value("Pid", 0);
       if (pid > 1) {
-        if (::kill(pid, SIGKILL) != 0 && errno != ESRCH) {
+        // runc starts every exec as a session and process-group leader: killing the group also
+        // takes its children (a `sh -c` exec leaves no orphaned sleep behind).
+        pid_t target = ::getpgid(pid) == pid ? -pid : pid;
+        if (::kill(target, SIGKILL) != 0 && errno != ESRCH) {
           co_return Error::make(
               ErrorKind::kTimeout,
               "exec " + argv.front() + " in " + id + " timed out after " +
