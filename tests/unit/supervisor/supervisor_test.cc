@@ -117,6 +117,29 @@ TEST(Ladder, FailingProbesRestartAndPassingProbesCarryTheirEvidence) {
   EXPECT_EQ(sim.status("web").last_incident->evidence_ids, std::vector<std::string>{"ev-pass-7"});
 }
 
+TEST(Ladder, ProbesFailingWhileARepairedServiceWarmsUpAreGivenTheSettleTimeout) {
+  Sim sim({probed("web")});
+  healthyWithProbes(sim, "web", "c1");
+  Action restart = onlyRecovery(sim.probes("web", "c1", false));
+  sim.done(restart);
+  sim.advance(5s);
+  EXPECT_TRUE(Sim::recoveries(sim.probes("web", "c1", false)).empty());
+  EXPECT_EQ(sim.state("web"), "verifying");
+  sim.advance(20s);
+  EXPECT_NE(Sim::notice(sim.probes("web", "c1", true), "recovered"), nullptr);
+  EXPECT_EQ(sim.all_recoveries.size(), 1u);
+}
+
+TEST(Ladder, AHardFailureWhileVerifyingFailsTheAttemptAtOnce) {
+  Sim sim({probed("web")});
+  healthyWithProbes(sim, "web", "c1");
+  sim.done(onlyRecovery(sim.event("web", "c1", "die", 0ms, 1)));
+  sim.clock.advance(2s);
+  EXPECT_TRUE(Sim::recoveries(sim.event("web", "c1", "die", 0ms, 1)).empty());
+  EXPECT_EQ(sim.state("web"), "failed");
+  EXPECT_EQ(onlyRecovery(sim.advance(1s)).kind, ActionKind::kRestart);  // backoff 1 s, not 60
+}
+
 TEST(Ladder, HungServiceIsRestartedWithTheShortStopTimeout) {
   Sim sim({probed("web")});
   healthyWithProbes(sim, "web", "c1");
@@ -641,6 +664,19 @@ TEST(Engine, NoActionWhileUnreachableAndOnlyOnFreshStateAfterGrace) {
   EXPECT_EQ(start.kind, ActionKind::kStart);
   sim.advance(1min);
   EXPECT_EQ(sim.all_recoveries.size(), 1u);
+}
+
+TEST(Engine, NothingIsRecreatedBeforeTheEngineGraceEnds) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  sim.event("web", "c1", "destroy");
+  sim.feed(EngineStatus{false});
+  sim.advance(30s);  // the replacement grace runs out while the engine is away
+  EXPECT_TRUE(sim.all_recoveries.empty());
+  sim.feed(EngineStatus{true});
+  sim.seen("web", std::nullopt);  // fresh truth: still no container
+  EXPECT_TRUE(Sim::recoveries(sim.advance(4999ms)).empty());
+  EXPECT_EQ(onlyRecovery(sim.advance(1ms)).kind, ActionKind::kRecreate);
 }
 
 TEST(Engine, EveryHealthCountsAsStartingDuringTheGrace) {
