@@ -7,46 +7,11 @@
 #include <utility>
 
 #include "core/duration.h"
-#include "supervisor/backoff.h"
-#include "supervisor/ladder.h"
+#include "supervisor/record.h"
 
 namespace medic::supervisor {
 
 namespace {
-
-std::string shortId(const std::string& id) {
-  return id.substr(0, 12);
-}
-
-double secondsBetween(SteadyTime from, SteadyTime to) {
-  return std::max(0.0, toSeconds(to - from));
-}
-
-/// Detection latency from the engine's (wall) event time; a clock difference never makes it
-/// negative.
-double wallLatency(WallTime happened, WallTime now) {
-  return std::max(0.0, toSeconds(now - happened));
-}
-
-WallTime toWall(SteadyTime t, Now now) {
-  return now.wall + std::chrono::duration_cast<WallTime::duration>(t - now.steady);
-}
-
-SteadyTime toSteady(int64_t wall_ms, Now now) {
-  return now.steady + Millis{wall_ms - toUnixMillis(now.wall)};
-}
-
-WallTime fromUnixMillis(int64_t ms) {
-  return WallTime{std::chrono::duration_cast<WallTime::duration>(Millis{ms})};
-}
-
-std::optional<FailureKind> failureKindFromString(const std::string& text) {
-  for (FailureKind k : {FailureKind::kExited, FailureKind::kUnhealthy, FailureKind::kHung,
-                        FailureKind::kPaused, FailureKind::kRemoved}) {
-    if (text == toString(k)) return k;
-  }
-  return std::nullopt;
-}
 
 enum class Verdict { kPassing, kPending, kFailing };
 
@@ -62,143 +27,6 @@ struct Judged {
   bool changing = false;
   std::string reason;
 };
-
-struct ProbeState {
-  std::string container_id;
-  bool passing = false;
-  bool hung = false;
-  std::vector<std::string> evidence_ids;
-};
-
-struct Incident {
-  FailureKind kind = FailureKind::kExited;
-  std::string reason;
-  std::string container_id;  ///< the container the ladder is working on ("" = none)
-  SteadyTime detected{};
-  WallTime detected_wall{};
-  double detection_seconds = 0;
-  int attempts = 0;  ///< recovery actions issued for this incident
-  int rung = 0;      ///< actions issued for the current container: the ladder position
-  std::optional<SteadyTime> grace_until;     ///< removed: wait for a replacement until then
-  std::optional<SteadyTime> next_action_at;  ///< backoff after a failed attempt
-  bool verifying = false;
-  SteadyTime settle_until{};
-  bool replacement = false;  ///< a container medic did not create took over
-  std::vector<std::string> evidence_ids;
-};
-
-}  // namespace
-
-struct Supervisor::Record {
-  ServiceDef def;
-  bool known = false;  ///< anything observed at all
-  bool fresh = false;  ///< a ServiceObserved since start or since the engine came back
-  std::optional<ContainerView> view;       ///< the service's current container
-  std::optional<ContainerView> candidate;  ///< another container of the service (a replacement)
-  bool has_healthcheck = false;
-  bool probes_seen = false;
-  std::optional<ProbeState> probes;
-  std::optional<Incident> incident;
-  std::optional<IncidentStatus> last_closed;
-  AttemptWindow attempts;
-  std::optional<Action> in_flight;
-  WallTime in_flight_wall{};
-  /// Events about own_container that happened while medic's action ran are its effects.
-  bool own_window = false;
-  std::string own_container;
-  WallTime own_from{}, own_to{};
-  bool escalated = false;
-  bool missing = false;
-  std::optional<SteadyTime> maintenance_until;
-  bool deploy_guard = false;
-  int flap_count = 0;
-  std::optional<SteadyTime> last_recovered_at;
-  std::optional<SteadyTime> healthy_since;
-  std::string last_snapshot_container;
-  std::string last_healthy_image;
-  bool skip_grace = false;              ///< operator asked: recreate without waiting
-  std::optional<double> event_latency;  ///< of the event being handled
-  ServiceState state = ServiceState::kUnknown;
-  ServiceStatus status;
-
-  bool usesProbes() const { return def.has_probes || probes_seen; }
-  bool guarded() const { return deploy_guard || maintenance_until.has_value(); }
-  const config::RecoveryConfig& cfg() const { return def.recovery; }
-};
-
-const char* toString(Phase phase) {
-  switch (phase) {
-    case Phase::kRunning:
-      return "running";
-    case Phase::kExited:
-      return "exited";
-    case Phase::kPaused:
-      return "paused";
-    case Phase::kRestarting:
-      return "restarting";
-    case Phase::kRemoving:
-      return "removing";
-    case Phase::kCreated:
-      return "created";
-    case Phase::kDead:
-      return "dead";
-  }
-  return "unknown";
-}
-
-const char* toString(DockerHealth health) {
-  switch (health) {
-    case DockerHealth::kNone:
-      return "none";
-    case DockerHealth::kStarting:
-      return "starting";
-    case DockerHealth::kHealthy:
-      return "healthy";
-    case DockerHealth::kUnhealthy:
-      return "unhealthy";
-  }
-  return "unknown";
-}
-
-const char* toString(ServiceState state) {
-  switch (state) {
-    case ServiceState::kUnknown:
-      return "unknown";
-    case ServiceState::kHealthy:
-      return "healthy";
-    case ServiceState::kStarting:
-      return "starting";
-    case ServiceState::kFailed:
-      return "failed";
-    case ServiceState::kWaitingReplacement:
-      return "waiting_replacement";
-    case ServiceState::kRecovering:
-      return "recovering";
-    case ServiceState::kVerifying:
-      return "verifying";
-    case ServiceState::kMaintenance:
-      return "maintenance";
-    case ServiceState::kEscalated:
-      return "escalated";
-    case ServiceState::kMissing:
-      return "missing";
-  }
-  return "unknown";
-}
-
-namespace {
-
-nlohmann::json incidentJson(const IncidentStatus& i) {
-  nlohmann::json j{{"kind", i.kind},
-                   {"detected_at", formatWallTime(i.detected_at)},
-                   {"detection_seconds", i.detection_seconds},
-                   {"attempts", i.attempts},
-                   {"outcome", i.outcome},
-                   {"evidence", i.evidence_ids}};
-  j["recovered_at"] = i.recovered_at ? nlohmann::json(formatWallTime(*i.recovered_at)) : nullptr;
-  j["recovery_seconds"] = i.recovery_seconds ? nlohmann::json(*i.recovery_seconds) : nullptr;
-  return j;
-}
 
 /// What a failing, pending or passing container looks like to recovery. Pure function of the
 /// record; `engine_settling` treats every running container as starting (after an engine restart).
@@ -267,26 +95,6 @@ Judged judge(const Supervisor::Record& r, bool engine_settling) {
 
 }  // namespace
 
-nlohmann::json toJson(const ServiceStatus& s, Now now) {
-  nlohmann::json j{{"name", s.name},
-                   {"state", s.state},
-                   {"critical", s.critical},
-                   {"container_id", s.container_id},
-                   {"attempts_in_window", s.attempts_in_window},
-                   {"escalated", s.escalated},
-                   {"in_maintenance", s.in_maintenance},
-                   {"deploy_guard", s.deploy_guard},
-                   {"flap_count", s.flap_count},
-                   {"last_healthy_image", s.last_healthy_image}};
-  j["maintenance_until"] = s.maintenance_until
-                               ? nlohmann::json(formatWallTime(toWall(*s.maintenance_until, now)))
-                               : nullptr;
-  j["next_action_at"] =
-      s.next_action_at ? nlohmann::json(formatWallTime(toWall(*s.next_action_at, now))) : nullptr;
-  j["last_incident"] = s.last_incident ? incidentJson(*s.last_incident) : nullptr;
-  return j;
-}
-
 Supervisor::Supervisor(std::vector<ServiceDef> services, std::function<double()> uniform01,
                        Options opts)
     : uniform01_(std::move(uniform01)), opts_(opts) {
@@ -328,18 +136,6 @@ void Supervisor::setServices(std::vector<ServiceDef> services) {
 Supervisor::Record* Supervisor::find(const std::string& service) {
   auto it = services_.find(service);
   return it == services_.end() ? nullptr : it->second.get();
-}
-
-const ServiceStatus* Supervisor::status(const std::string& service) const {
-  auto it = services_.find(service);
-  return it == services_.end() ? nullptr : &it->second->status;
-}
-
-std::vector<ServiceStatus> Supervisor::statuses() const {
-  std::vector<ServiceStatus> out;
-  out.reserve(services_.size());
-  for (const auto& [name, r] : services_) out.push_back(r->status);
-  return out;
 }
 
 Decision Supervisor::observe(const Observation& observation, Now now) {
@@ -1060,47 +856,6 @@ void Supervisor::schedule(Now now, Decision& d) {
   }
 }
 
-void Supervisor::refreshStatus(Record& r, Now now) {
-  const config::RecoveryConfig& cfg = r.cfg();
-  ServiceStatus& s = r.status;
-  s.name = r.def.name;
-  s.state = toString(r.state);
-  s.critical = r.def.critical;
-  s.container_id = r.view ? r.view->id : "";
-  s.attempts_in_window = r.attempts.countAt(now.steady, cfg.window);
-  s.escalated = r.escalated;
-  s.in_maintenance = r.guarded();
-  s.maintenance_until = r.maintenance_until;
-  s.deploy_guard = r.deploy_guard;
-  s.flap_count = r.flap_count;
-  s.last_healthy_image = r.last_healthy_image;
-  s.next_action_at.reset();
-  if (r.incident) {
-    const Incident& inc = *r.incident;
-    IncidentStatus i;
-    i.kind = toString(inc.kind);
-    i.detected_at = inc.detected_wall;
-    i.detection_seconds = inc.detection_seconds;
-    i.attempts = inc.attempts;
-    i.outcome = "open";
-    i.evidence_ids = inc.evidence_ids;
-    s.last_incident = i;
-    if (r.state == ServiceState::kWaitingReplacement && inc.grace_until) {
-      s.next_action_at = inc.grace_until;
-    } else if (r.state == ServiceState::kFailed) {
-      s.next_action_at = inc.next_action_at.value_or(now.steady);
-    }
-  } else {
-    s.last_incident = r.last_closed;
-  }
-  const bool troubled = r.known && !r.guarded() && (r.incident.has_value() || r.escalated);
-  if (troubled) {
-    troubled_.insert(r.def.name);
-  } else {
-    troubled_.erase(r.def.name);
-  }
-}
-
 std::optional<SteadyTime> Supervisor::nextWakeup() const {
   std::optional<SteadyTime> best;
   auto consider = [&](std::optional<SteadyTime> t) {
@@ -1124,149 +879,6 @@ std::optional<SteadyTime> Supervisor::nextWakeup() const {
     }
   }
   return best;
-}
-
-nlohmann::json Supervisor::persistentState(const std::string& service, Now now) const {
-  auto it = services_.find(service);
-  if (it == services_.end()) return nullptr;
-  const Record& r = *it->second;
-  const config::RecoveryConfig& cfg = r.cfg();
-  nlohmann::json attempts = nlohmann::json::array();
-  const SteadyTime horizon = now.steady - clampPositive(cfg.window);
-  for (SteadyTime t : r.attempts.times()) {
-    if (t > horizon) attempts.push_back(toUnixMillis(toWall(t, now)));
-  }
-  nlohmann::json j{{"version", 1},
-                   {"attempts", attempts},
-                   {"escalated", r.escalated},
-                   {"missing", r.missing},
-                   {"flap_count", r.flap_count},
-                   {"last_healthy_image", r.last_healthy_image},
-                   {"last_snapshot_container_id", r.last_snapshot_container}};
-  j["last_recovered_at"] = r.last_recovered_at
-                               ? nlohmann::json(toUnixMillis(toWall(*r.last_recovered_at, now)))
-                               : nullptr;
-  if (r.incident) {
-    const Incident& inc = *r.incident;
-    j["incident"] = {{"kind", toString(inc.kind)},
-                     {"reason", inc.reason},
-                     {"container_id", inc.container_id},
-                     {"detected_at", toUnixMillis(inc.detected_wall)},
-                     {"detection_seconds", inc.detection_seconds},
-                     {"attempts", inc.attempts},
-                     {"rung", inc.rung}};
-  } else {
-    j["incident"] = nullptr;
-  }
-  return j;
-}
-
-Status Supervisor::restoreState(const std::string& service, const nlohmann::json& state, Now now) {
-  Record* r = find(service);
-  if (!r) {
-    return Error::make(ErrorKind::kNotFound,
-                       fmt::format("cannot restore recovery state of '{}': no such protected "
-                                   "service (it may have been removed from the config)",
-                                   service));
-  }
-  auto bad = [&](const std::string& what) {
-    return Error::make(ErrorKind::kBadRequest,
-                       fmt::format("recovery state of '{}' is malformed: {}; delete it from "
-                                   "recovery-state.json or fix it by hand",
-                                   service, what));
-  };
-  if (!state.is_object()) return bad("not a JSON object");
-  auto get = [&](const nlohmann::json& obj, const char* key) -> const nlohmann::json* {
-    auto it = obj.find(key);
-    return it == obj.end() || it->is_null() ? nullptr : &*it;
-  };
-  // Parse everything first, then apply: a malformed document changes nothing.
-  AttemptWindow attempts;
-  if (const auto* a = get(state, "attempts")) {
-    if (!a->is_array()) return bad("'attempts' is not an array");
-    std::vector<SteadyTime> times;
-    for (const auto& v : *a) {
-      if (!v.is_number_integer()) return bad("'attempts' holds a non-integer");
-      // A time in the future (the wall clock went back) counts as now, never forever.
-      times.push_back(std::min(toSteady(v.get<int64_t>(), now), now.steady));
-    }
-    std::sort(times.begin(), times.end());
-    for (SteadyTime t : times) attempts.record(t);
-  }
-  auto getBool = [&](const char* key, bool& out) -> bool {
-    const auto* v = get(state, key);
-    if (!v) return true;
-    if (!v->is_boolean()) return false;
-    out = v->get<bool>();
-    return true;
-  };
-  bool escalated = false;
-  bool missing = false;
-  if (!getBool("escalated", escalated)) return bad("'escalated' is not a boolean");
-  if (!getBool("missing", missing)) return bad("'missing' is not a boolean");
-  int flap_count = 0;
-  if (const auto* v = get(state, "flap_count")) {
-    if (!v->is_number_integer()) return bad("'flap_count' is not an integer");
-    flap_count = std::max(0, v->get<int>());
-  }
-  std::string image;
-  std::string snapshot;
-  if (const auto* v = get(state, "last_healthy_image")) {
-    if (!v->is_string()) return bad("'last_healthy_image' is not a string");
-    image = v->get<std::string>();
-  }
-  if (const auto* v = get(state, "last_snapshot_container_id")) {
-    if (!v->is_string()) return bad("'last_snapshot_container_id' is not a string");
-    snapshot = v->get<std::string>();
-  }
-  std::optional<SteadyTime> last_recovered;
-  if (const auto* v = get(state, "last_recovered_at")) {
-    if (!v->is_number_integer()) return bad("'last_recovered_at' is not an integer");
-    last_recovered = std::min(toSteady(v->get<int64_t>(), now), now.steady);
-  }
-  std::optional<Incident> incident;
-  if (const auto* v = get(state, "incident")) {
-    if (!v->is_object()) return bad("'incident' is not an object");
-    Incident inc;
-    const auto* kind = get(*v, "kind");
-    if (!kind || !kind->is_string()) return bad("'incident.kind' is missing");
-    auto k = failureKindFromString(kind->get<std::string>());
-    if (!k) return bad("'incident.kind' is not a failure kind");
-    inc.kind = *k;
-    const auto* detected = get(*v, "detected_at");
-    if (!detected || !detected->is_number_integer())
-      return bad("'incident.detected_at' is missing");
-    inc.detected_wall = fromUnixMillis(detected->get<int64_t>());
-    inc.detected = std::min(toSteady(detected->get<int64_t>(), now), now.steady);
-    if (const auto* x = get(*v, "reason"); x && x->is_string()) inc.reason = x->get<std::string>();
-    if (const auto* x = get(*v, "container_id"); x && x->is_string()) {
-      inc.container_id = x->get<std::string>();
-    }
-    if (const auto* x = get(*v, "detection_seconds"); x && x->is_number()) {
-      inc.detection_seconds = x->get<double>();
-    }
-    if (const auto* x = get(*v, "attempts"); x && x->is_number_integer()) {
-      inc.attempts = std::max(0, x->get<int>());
-    }
-    if (const auto* x = get(*v, "rung"); x && x->is_number_integer()) {
-      inc.rung = std::max(0, x->get<int>());
-    }
-    if (inc.kind == FailureKind::kRemoved) {
-      inc.grace_until = inc.detected + clampPositive(r->cfg().replacement_grace);
-    }
-    incident = inc;
-  }
-  r->attempts = std::move(attempts);
-  r->escalated = escalated;
-  r->missing = missing && escalated;
-  r->flap_count = flap_count;
-  r->last_healthy_image = image;
-  r->last_snapshot_container = snapshot;
-  r->last_recovered_at = last_recovered;
-  r->incident = incident;
-  if (r->escalated) r->state = r->missing ? ServiceState::kMissing : ServiceState::kEscalated;
-  refreshStatus(*r, now);
-  return okStatus();
 }
 
 }  // namespace medic::supervisor

@@ -1,0 +1,105 @@
+#pragma once
+/// Internal to the supervisor core (not part of its API): the per-service record shared by the
+/// state machine (supervisor.cc), its status view (status.cc) and its persistence
+/// (persistence.cc).
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "supervisor/backoff.h"
+#include "supervisor/ladder.h"
+#include "supervisor/supervisor.h"
+
+namespace medic::supervisor {
+
+inline std::string shortId(const std::string& id) {
+  return id.substr(0, 12);
+}
+
+inline double secondsBetween(SteadyTime from, SteadyTime to) {
+  return std::max(0.0, toSeconds(to - from));
+}
+
+/// Detection latency from the engine's (wall) event time; a clock difference never makes it
+/// negative.
+inline double wallLatency(WallTime happened, WallTime now) {
+  return std::max(0.0, toSeconds(now - happened));
+}
+
+inline WallTime toWall(SteadyTime t, Now now) {
+  return now.wall + std::chrono::duration_cast<WallTime::duration>(t - now.steady);
+}
+
+inline SteadyTime toSteady(int64_t wall_ms, Now now) {
+  return now.steady + Millis{wall_ms - toUnixMillis(now.wall)};
+}
+
+inline WallTime fromUnixMillis(int64_t ms) {
+  return WallTime{std::chrono::duration_cast<WallTime::duration>(Millis{ms})};
+}
+
+struct ProbeState {
+  std::string container_id;
+  bool passing = false;
+  bool hung = false;
+  std::vector<std::string> evidence_ids;
+};
+
+struct Incident {
+  FailureKind kind = FailureKind::kExited;
+  std::string reason;
+  std::string container_id;  ///< the container the ladder is working on ("" = none)
+  SteadyTime detected{};
+  WallTime detected_wall{};
+  double detection_seconds = 0;
+  int attempts = 0;  ///< recovery actions issued for this incident
+  int rung = 0;      ///< actions issued for the current container: the ladder position
+  std::optional<SteadyTime> grace_until;     ///< removed: wait for a replacement until then
+  std::optional<SteadyTime> next_action_at;  ///< backoff after a failed attempt
+  bool verifying = false;
+  SteadyTime settle_until{};
+  bool replacement = false;  ///< a container medic did not create took over
+  std::vector<std::string> evidence_ids;
+};
+
+struct Supervisor::Record {
+  ServiceDef def;
+  bool known = false;  ///< anything observed at all
+  bool fresh = false;  ///< a ServiceObserved since start or since the engine came back
+  std::optional<ContainerView> view;       ///< the service's current container
+  std::optional<ContainerView> candidate;  ///< another container of the service (a replacement)
+  bool has_healthcheck = false;
+  bool probes_seen = false;
+  std::optional<ProbeState> probes;
+  std::optional<Incident> incident;
+  std::optional<IncidentStatus> last_closed;
+  AttemptWindow attempts;
+  std::optional<Action> in_flight;
+  WallTime in_flight_wall{};
+  /// Events about own_container that happened while medic's action ran are its effects.
+  bool own_window = false;
+  std::string own_container;
+  WallTime own_from{}, own_to{};
+  bool escalated = false;
+  bool missing = false;
+  std::optional<SteadyTime> maintenance_until;
+  bool deploy_guard = false;
+  int flap_count = 0;
+  std::optional<SteadyTime> last_recovered_at;
+  std::optional<SteadyTime> healthy_since;
+  std::string last_snapshot_container;
+  std::string last_healthy_image;
+  bool skip_grace = false;              ///< operator asked: recreate without waiting
+  std::optional<double> event_latency;  ///< of the event being handled
+  ServiceState state = ServiceState::kUnknown;
+  ServiceStatus status;
+
+  bool usesProbes() const { return def.has_probes || probes_seen; }
+  bool guarded() const { return deploy_guard || maintenance_until.has_value(); }
+  const config::RecoveryConfig& cfg() const { return def.recovery; }
+};
+
+}  // namespace medic::supervisor
