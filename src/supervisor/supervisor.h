@@ -6,6 +6,16 @@
 /// Per service: unknown -> healthy | starting | failed | waiting_replacement | recovering |
 /// verifying | maintenance | escalated | missing. Policy: DESIGN.md section 4 (Recovery,
 /// Reliability rules). Every schedule uses Now::steady; Now::wall only stamps records.
+///
+/// What the shell owes the core:
+/// - a ServiceObserved for every service at start and after every engine reconnect: a service
+///   is only acted on once such a fresh snapshot of it has arrived;
+/// - an ActionDone for every action but kSnapshot (ok=false when the result was lost), with
+///   new_container_id for kRecreate/kRollback, and error containing "no snapshot" when there
+///   was nothing to recreate from;
+/// - tick() at nextWakeup() (earlier or extra calls are harmless);
+/// - persistentState() stored after every decision that holds actions (crash safety: an
+///   attempt counts from the moment it is decided), restoreState() before the first observation.
 
 #include <cstdint>
 #include <functional>
