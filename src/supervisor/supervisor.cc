@@ -250,8 +250,9 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
       const std::string old_id = r->view->id;
       r->view.reset();
       r->event_latency = latency;
-      if (r->candidate) {
-        // Compose creates the replacement before it destroys the old container: adopt at once.
+      // Compose creates the replacement before it destroys the old container: adopt at once.
+      // One that is only created (compose v2 starts it after the removal) gets the grace.
+      if (r->candidate && r->candidate->phase != Phase::kCreated) {
         ContainerView next = *r->candidate;
         adoptContainer(*r, next);
         Notice n{"replaced",

@@ -2,6 +2,8 @@
 /// Simulated time for the supervisor core: a fake clock the test advances, and a harness that
 /// feeds observations, ticks at every wakeup the core asks for, and records what it decided.
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -81,6 +83,11 @@ class Sim {
     for (int guard = 0; guard < 10000; ++guard) {
       auto wake = sup.nextWakeup();
       if (!wake || *wake > end) break;
+      // A wakeup at or before the time just handled would make the shell spin.
+      if (*wake <= last_handled_) {
+        ADD_FAILURE() << "nextWakeup() is not in the future: the shell would busy-loop";
+        break;
+      }
       clock.advance(std::chrono::duration_cast<Millis>(*wake - clock.now.steady));
       append(all, record(sup.tick(clock.now)));
     }
@@ -125,7 +132,10 @@ class Sim {
   std::vector<Action> all_recoveries;  ///< every recovery action ever decided
 
  private:
+  SteadyTime last_handled_{};  ///< the time of the last observe/tick
+
   Decision record(Decision d) {
+    last_handled_ = clock.now.steady;
     for (const Action& a : recoveries(d)) all_recoveries.push_back(a);
     return d;
   }

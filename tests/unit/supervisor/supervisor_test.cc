@@ -227,6 +227,38 @@ TEST(Ladder, ReplacementAlreadyPresentAtDestroyIsAdoptedImmediately) {
   EXPECT_TRUE(sim.all_recoveries.empty());
 }
 
+TEST(Ladder, ComposeRecreateThatStopsTheOldContainerFirstConvergesOnTheNewOne) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  // docker-compose up --force-recreate: stop old, create and start new, remove old. medic sees
+  // the stop first and starts the old container (it cannot know yet); the rest must converge.
+  Action start_old = onlyRecovery(sim.event("web", "c1", "stop"));
+  sim.event("web", "c2", "create");
+  sim.event("web", "c2", "start");
+  Decision d = sim.event("web", "c1", "destroy");
+  EXPECT_NE(Sim::notice(d, "replaced"), nullptr);
+  sim.done(start_old, false, "No such container: c1");
+  sim.advance(1min);
+  EXPECT_EQ(sim.state("web"), "healthy");
+  EXPECT_EQ(sim.status("web").container_id, "c2");
+  EXPECT_EQ(sim.all_recoveries.size(), 1u);  // never a recreate next to the new container
+}
+
+TEST(Ladder, ComposeV2RecreateThatStartsTheNewContainerAfterTheRemovalIsAdopted) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  sim.event("web", "c2", "create");
+  Action start_old = onlyRecovery(sim.event("web", "c1", "stop"));
+  sim.event("web", "c1", "destroy");
+  sim.done(start_old, false, "No such container: c1");
+  Decision d = sim.event("web", "c2", "start");
+  EXPECT_NE(Sim::notice(d, "replaced"), nullptr);
+  sim.advance(1min);
+  EXPECT_EQ(sim.state("web"), "healthy");
+  EXPECT_EQ(sim.status("web").container_id, "c2");
+  EXPECT_EQ(sim.all_recoveries.size(), 1u);
+}
+
 TEST(Ladder, ReplacementThatWasOnlyCreatedIsStartedNotRecreated) {
   Sim sim({service("web")});
   sim.seen("web", running("c1"));
