@@ -120,7 +120,7 @@ class Supervisor {
   bool panicMode() const { return panic_; }
   bool engineReachable() const { return engine_reachable_; }
 
-  struct Record;  // per-service state, defined in supervisor.cc
+  struct Record;  // per-service state, internal (supervisor/record.h)
 
  private:
   void onServiceObserved(const ServiceObserved& o, Now now, Decision& d);
