@@ -33,6 +33,11 @@ int runMain(int argc, char** argv) {
 
   int exit_status = cli::kExitOk;
   cli::registerCheck(root, global, exit_status);
+  cli::registerWatch(root, global, exit_status);
+  cli::registerStatus(root, global, exit_status);
+  cli::registerRecover(root, global, exit_status);
+  cli::registerMaintenance(root, global, exit_status);
+  cli::registerDrill(root, global, exit_status);
   cli::registerVersion(root, global, exit_status);
   try {
     root.parse(argc, argv);

@@ -10,5 +10,10 @@ namespace medic::cli {
 
 void registerCheck(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerVersion(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerWatch(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerStatus(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerRecover(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerMaintenance(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerDrill(CLI::App& root, const GlobalOptions& global, int& exit_status);
 
 }  // namespace medic::cli

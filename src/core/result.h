@@ -42,6 +42,8 @@ struct Ok {};
 template <class T>
 class [[nodiscard]] Result {
  public:
+  /// An internal error: exists so Result can travel through Asio's completion handlers.
+  Result() : v_(Error{ErrorKind::kInternal, "no result was produced", 0}) {}
   Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}        // NOLINT(google-explicit-constructor)
 

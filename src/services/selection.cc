@@ -75,6 +75,14 @@ ProtectedService fromLabels(const config::Config& cfg, const docker::ContainerSu
 
 }  // namespace
 
+bool isRenamedAside(const std::string& container_name) {
+  return container_name.find(".medic-old-") != std::string::npos;
+}
+
+std::string renamedAsideName(const std::string& name, int64_t unix_ms) {
+  return name + ".medic-old-" + std::to_string(unix_ms);
+}
+
 std::string serviceNameOf(const docker::ContainerSummary& c) {
   return labelOr(c.labels, kLabelComposeService, c.name);
 }
@@ -120,7 +128,9 @@ std::vector<ProtectedService> selectServices(const config::Config& cfg,
     s.match = entry.match;
     const docker::ContainerSummary* best = nullptr;
     for (const auto& c : containers) {
-      if (claimed_ids.count(c.id) || !matches(entry.match, entry.name, c)) continue;
+      if (claimed_ids.count(c.id) || isRenamedAside(c.name) || !matches(entry.match, entry.name, c)) {
+        continue;
+      }
       if (best == nullptr || better(c, *best)) best = &c;
     }
     if (best != nullptr) {
@@ -139,7 +149,7 @@ std::vector<ProtectedService> selectServices(const config::Config& cfg,
   // 2. Labelled, project-selected or (with --all) every other container; one service per name.
   std::map<std::string, ProtectedService> others;
   for (const auto& c : containers) {
-    if (claimed_ids.count(c.id)) continue;
+    if (claimed_ids.count(c.id) || isRenamedAside(c.name)) continue;
     std::string source;
     if (truthy(labelOr(c.labels, kLabelEnable)) && cfg.select.labels) {
       source = "label";

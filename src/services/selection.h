@@ -31,6 +31,11 @@ struct ProtectedService {
   std::optional<docker::ContainerSummary> container;  ///< nullopt: no container exists (missing)
 };
 
+/// Containers medic renamed aside during a recreate ("<name>.medic-old-<ms>") belong to no service:
+/// they are the old copy kept until the new one validates.
+bool isRenamedAside(const std::string& container_name);
+std::string renamedAsideName(const std::string& name, int64_t unix_ms);
+
 /// The compose service of a container, else its name.
 std::string serviceNameOf(const docker::ContainerSummary& c);
 

@@ -1,0 +1,672 @@
+#include "daemon/daemon.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "check/check_pass.h"
+#include "core/atomic_file.h"
+#include "core/log.h"
+#include "daemon/persist.h"
+#include "daemon/translate.h"
+#include "docker/engine_client.h"
+#include "docker/spec.h"
+#include "http/client.h"
+
+namespace medic::daemon {
+namespace asio = boost::asio;
+using supervisor::Observation;
+
+namespace {
+
+asio::awaitable<void> sleepFor(Millis d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+std::string severityName(supervisor::Severity s) { return supervisor::toString(s); }
+
+}  // namespace
+
+Daemon::Daemon(asio::io_context& io, DaemonOptions options)
+    : io_(io), options_(std::move(options)), wake_timer_(io), resync_kick_(io) {
+  docker_ = std::make_unique<docker::EngineClient>(io.get_executor(), options_.config.docker,
+                                                   options_.config.docker_timeout);
+  auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+  core_ = std::make_unique<supervisor::Supervisor>(
+      std::vector<supervisor::ServiceDef>{},
+      [rng] { return std::uniform_real_distribution<double>(0.0, 1.0)(*rng); }, options_.core);
+  started_at_ = std::chrono::steady_clock::now();
+}
+
+Daemon::~Daemon() = default;
+
+Now Daemon::now() const { return SystemClock().now(); }
+
+Status Daemon::start() {
+  namespace fs = std::filesystem;
+  const auto& dir = options_.state_dir;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return Error::make(ErrorKind::kIo, "cannot create the state dir " + dir + ": " + ec.message() +
+                                           " (pass --state-dir to use another)");
+  }
+  fs::create_directories(fs::path(dir) / "logs", ec);
+  fs::create_directories(fs::path(dir) / "alerts", ec);
+
+  // Store: a corrupt store means observe-only with a critical alert, never a silent reset.
+  auto opened = store::Store::open(fs::path(dir) / "medic.db");
+  if (opened) {
+    store_ = std::move(*opened);
+    loadKnownServices();
+  } else {
+    observe_only_ = true;
+    store_error_ = opened.error().message;
+    spdlog::critical("store {}/medic.db unusable: {} — medic observes but repairs nothing until "
+                     "it is fixed (move the file aside to start afresh)",
+                     dir, store_error_);
+  }
+
+  auto token = http::loadOrCreateToken(dir);
+  if (!token) return Error::make(ErrorKind::kIo, "token: " + token.error().message);
+  token_ = *token;
+
+  registerRoutes();
+  server_ = std::make_unique<http::Server>(io_.get_executor(), router_, http::SecurityPolicy{token_, {}});
+  const std::string listen =
+      options_.listen_override.empty() ? options_.config.listen : options_.listen_override;
+  if (auto st = server_->listen(listen); !st) return st.error();
+  nlohmann::json info = {{"url", url()}, {"pid", static_cast<int>(getpid())}};
+  if (auto st = writeFileAtomic(fs::path(dir) / "daemon.json", info.dump() + "\n", 0644); !st) {
+    return st.error();
+  }
+  spdlog::info("medic {} watching (engine {}, API on {}, state in {})", MEDIC_VERSION,
+               options_.config.docker, url(), dir);
+  if (observe_only_) {
+    supervisor::Notice n{"store_corrupt", supervisor::Severity::kCritical, "",
+                         "store is unusable: " + store_error_ +
+                             " — medic is observe-only (no repairs) until it is fixed",
+                         {}};
+    handleNotice(n);
+  }
+
+  asio::co_spawn(io_, eventLoop(), asio::detached);
+  asio::co_spawn(io_, resyncLoop(), asio::detached);
+  return Ok{};
+}
+
+void Daemon::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  spdlog::info("medic stopping");
+  if (server_) server_->stop();
+  wake_timer_.cancel();
+  resync_kick_.cancel();
+  std::error_code ec;
+  std::filesystem::remove(std::filesystem::path(options_.state_dir) / "daemon.json", ec);
+  io_.stop();
+}
+
+std::string Daemon::url() const { return server_ ? "http://" + server_->boundAddress() : ""; }
+
+// ---- core plumbing ----
+
+void Daemon::feed(const Observation& o) {
+  if (stopping_) return;
+  apply(core_->observe(o, now()));
+}
+
+void Daemon::apply(supervisor::Decision d) {
+  std::set<std::string> touched;
+  for (const auto& n : d.notices) {
+    handleNotice(n);
+    if (!n.service.empty()) touched.insert(n.service);
+  }
+  for (auto& a : d.actions) {
+    touched.insert(a.service);
+    if (observe_only_ && a.kind != supervisor::ActionKind::kSnapshot) {
+      spdlog::warn("{}: would {} but the store is unusable (observe-only)", a.service,
+                   supervisor::toString(a.kind));
+      feed(supervisor::ActionDone{a.id, false, "observe-only: store unusable", ""});
+      continue;
+    }
+    asio::co_spawn(io_, execute(std::move(a)), asio::detached);
+  }
+  for (const auto& s : touched) persist(s);
+  if (!touched.empty()) exportRecoveryState();
+  armWakeTimer();
+}
+
+void Daemon::armWakeTimer() {
+  auto next = core_->nextWakeup();
+  if (!next) return;
+  wake_timer_.expires_at(*next);
+  wake_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    apply(core_->tick(now()));
+  });
+}
+
+void Daemon::handleNotice(const supervisor::Notice& n) {
+  const auto t = now();
+  const std::string sev = severityName(n.severity);
+  auto log = [&](const std::string& line) {
+    if (n.severity == supervisor::Severity::kCritical) {
+      spdlog::critical("{}", line);
+    } else if (n.severity == supervisor::Severity::kWarning) {
+      spdlog::warn("{}", line);
+    } else {
+      spdlog::info("{}", line);
+    }
+  };
+  log((n.service.empty() ? std::string() : n.service + ": ") + n.text);
+  // One line per alert-worthy notice in logs/monitoring-alerts.log.
+  if (n.severity != supervisor::Severity::kInfo || n.kind == "recovered") {
+    std::ofstream out(options_.state_dir + "/logs/monitoring-alerts.log", std::ios::app);
+    out << formatWallTime(t.wall) << " " << sev << " " << n.kind << " "
+        << (n.service.empty() ? "-" : n.service) << " " << n.text << "\n";
+  }
+  if (!store_) return;
+  const std::string key = n.kind == "recovered" || n.kind == "replaced" ? "" : n.kind + ":" + n.service;
+  if (n.kind == "recovered" || n.kind == "replaced" || n.kind == "engine_back" ||
+      n.kind == "panic_over") {
+    // A good outcome resolves what was firing for that service (or host).
+    for (const char* k : {"failed", "escalated", "missing", "flapping", "action_failed",
+                          "engine_unreachable", "panic"}) {
+      (void)store_->resolveAlert(std::string(k) + ":" + n.service, toUnixMillis(t.wall));
+    }
+  }
+  if (n.severity == supervisor::Severity::kInfo) return;
+  store::AlertRecord a;
+  a.dedup_key = key;
+  a.severity = sev;
+  a.service = n.service;
+  a.title = n.kind;
+  a.text = n.text;
+  a.state = store::AlertState::kFiring;
+  a.created_at_ms = toUnixMillis(t.wall);
+  a.updated_at_ms = a.created_at_ms;
+  (void)store_->upsertAlert(a);
+  if (n.severity == supervisor::Severity::kCritical) {
+    auto alerts = store_->listAlerts(false);
+    if (alerts) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& r : *alerts) {
+        if (r.severity == "critical") arr.push_back(alertToJson(r));
+      }
+      (void)writeFileAtomic(options_.state_dir + "/alerts/critical-failures.json", arr.dump(2) + "\n");
+    }
+  }
+}
+
+void Daemon::persist(const std::string& service) {
+  if (!store_) return;
+  auto it = services_.find(service);
+  if (it == services_.end()) return;
+  nlohmann::json doc = {{"core", core_->persistentState(service, now())},
+                        {"def", serviceToJson(it->second)}};
+  if (auto st = store_->saveServiceState(service, doc); !st) {
+    spdlog::error("{}: cannot persist state: {}", service, st.error().message);
+  }
+}
+
+void Daemon::exportRecoveryState() {
+  nlohmann::json doc = {{"updated", formatWallTime(now().wall)}, {"services", nlohmann::json::object()}};
+  for (const auto& s : core_->statuses()) doc["services"][s.name] = supervisor::toJson(s, now());
+  (void)writeFileAtomic(options_.state_dir + "/recovery-state.json", doc.dump(2) + "\n");
+}
+
+void Daemon::loadKnownServices() {
+  auto states = store_->loadServiceStates();
+  if (!states) return;
+  std::vector<supervisor::ServiceDef> defs;
+  for (const auto& [name, doc] : *states) {
+    if (!doc.contains("def")) continue;
+    auto s = serviceFromJson(doc["def"]);
+    services_[name] = s;
+    defs.push_back(toDef(s));
+  }
+  core_->setServices(defs);
+  for (const auto& [name, doc] : *states) {
+    if (doc.contains("core") && !doc["core"].is_null()) {
+      if (auto st = core_->restoreState(name, doc["core"], now()); !st) {
+        spdlog::warn("{}: stored state not restored: {}", name, st.error().message);
+      }
+    }
+  }
+  // Intents left pending by a crash: the resync that follows shows what actually happened.
+  if (auto pending = store_->pendingIntents(); pending) {
+    for (const auto& i : *pending) {
+      spdlog::warn("{}: action '{}' was interrupted by a restart; reconciling from observed state",
+                   i.service, i.action);
+      (void)store_->finishIntent(i.id, false, {{"error", "interrupted: medic restarted"}},
+                                 toUnixMillis(now().wall));
+    }
+  }
+}
+
+// ---- engine ----
+
+asio::awaitable<void> Daemon::eventLoop() {
+  Millis backoff{250};
+  while (!stopping_) {
+    auto ping = co_await docker_->ping();
+    if (!ping) {
+      if (engine_reachable_) {
+        engine_reachable_ = false;
+        spdlog::error("Docker engine unreachable: {}", ping.error().message);
+        feed(supervisor::EngineStatus{false});
+      }
+      co_await sleepFor(backoff);
+      backoff = std::min(backoff * 2, Millis(5000));
+      continue;
+    }
+    backoff = Millis(250);
+    if (!engine_reachable_) {
+      engine_reachable_ = true;
+      ++reconnects_;
+      spdlog::info("Docker engine reachable again");
+      feed(supervisor::EngineStatus{true});
+    }
+    docker::EventOptions opts;
+    // Subscribe first, then list: the stream starts before the list, so nothing falls between.
+    opts.since = last_event_time_ > 0 ? last_event_time_ : toUnixMillis(now().wall) / 1000 - 1;
+    requestResync();
+    auto ended = co_await docker_->streamEvents(opts, [this](const docker::Event& e) { onEvent(e); });
+    if (stopping_) break;
+    ++reconnects_;
+    spdlog::warn("event stream ended ({}); reconnecting",
+                 ended ? std::string("closed by the engine") : ended.error().message);
+    co_await sleepFor(Millis(200));
+  }
+}
+
+std::optional<std::string> Daemon::serviceForEvent(const docker::Event& e) {
+  if (auto it = container_service_.find(e.id); it != container_service_.end()) return it->second;
+  auto c = summaryFromEvent(e);
+  if (services::isRenamedAside(c.name)) return std::nullopt;
+  for (const auto& [name, s] : services_) {
+    if (services::matches(s.match, name, c)) return name;
+  }
+  // A container not yet known: let selection decide (labels, projects, --all).
+  auto selected = services::selectServices(options_.config, {c}, options_.all);
+  for (const auto& s : selected) {
+    if (s.container) return s.name;
+  }
+  return std::nullopt;
+}
+
+void Daemon::onEvent(const docker::Event& e) {
+  if (e.time > last_event_time_) last_event_time_ = e.time;
+  if (e.type != "container") return;
+  auto service = serviceForEvent(e);
+  if (!service) return;
+  const bool known = services_.count(*service) > 0;
+  if (known) {
+    if (auto ce = toCoreEvent(e, *service)) {
+      spdlog::debug("{}: event {} on {}", *service, e.action, e.id.substr(0, 12));
+      if (ce->action == "destroy") container_service_.erase(e.id);
+      feed(*ce);
+    }
+  }
+  // Any lifecycle change: refresh the observed truth (a new container, a removal, a restart).
+  if (e.action.rfind("exec_", 0) != 0) requestResync();
+}
+
+void Daemon::requestResync() {
+  if (resync_running_) {
+    resync_again_ = true;
+    return;
+  }
+  resync_running_ = true;
+  asio::co_spawn(io_, resync(), asio::detached);
+}
+
+asio::awaitable<void> Daemon::resyncLoop() {
+  while (!stopping_) {
+    co_await sleepFor(std::max(options_.config.resync_interval, Millis(100)));
+    if (engine_reachable_) requestResync();
+  }
+}
+
+void Daemon::rememberService(const services::ProtectedService& s) {
+  services_[s.name] = s;
+}
+
+asio::awaitable<void> Daemon::resync() {
+  do {
+    resync_again_ = false;
+    auto listed = co_await docker_->listContainers(docker::ListOptions{});
+    if (!listed) {
+      spdlog::warn("resync: cannot list containers: {}", listed.error().message);
+      break;
+    }
+    auto selected = services::selectServices(options_.config, *listed, options_.all);
+    // Services stay protected after their container disappears: that is when they need us most.
+    std::set<std::string> seen;
+    for (auto& s : selected) {
+      seen.insert(s.name);
+      rememberService(s);
+    }
+    for (auto& [name, s] : services_) {
+      if (!seen.count(name)) s.container.reset();
+    }
+    std::vector<supervisor::ServiceDef> defs;
+    for (const auto& [name, s] : services_) defs.push_back(toDef(s));
+    core_->setServices(defs);
+
+    container_service_.clear();
+    for (const auto& c : *listed) {
+      if (services::isRenamedAside(c.name)) continue;
+      for (const auto& [name, s] : services_) {
+        if (services::matches(s.match, name, c)) container_service_[c.id] = name;
+      }
+    }
+    for (auto& [name, s] : services_) {
+      supervisor::ServiceObserved obs{name, std::nullopt};
+      if (s.container) {
+        auto info = co_await docker_->inspectContainer(s.container->id);
+        if (info) obs.container = toView(*info);
+      }
+      if (services_.count(name) == 0) continue;
+      feed(obs);
+      // Probe loops: one per service with probes, restarted when the service's definition changes.
+      bool has_probes = toDef(s).has_probes;
+      auto& ps = probes_[name];
+      if (has_probes && !ps) {
+        ps = std::make_unique<ProbeState>();
+        ps->generation = ++probe_generation_;
+        asio::co_spawn(io_, probeLoop(name, ps->generation), asio::detached);
+      }
+      if (ps && obs.container && ps->container_id != obs.container->id) {
+        // Counters start fresh for each new container.
+        ps->container_id = obs.container->id;
+        for (auto& t : ps->trackers) t.reset();
+        ps->last_sent.reset();
+      }
+    }
+  } while (resync_again_ && !stopping_);
+  resync_running_ = false;
+}
+
+// ---- probes ----
+
+asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation) {
+  while (!stopping_) {
+    auto sit = services_.find(service);
+    auto pit = probes_.find(service);
+    if (sit == services_.end() || pit == probes_.end() || !pit->second ||
+        pit->second->generation != generation) {
+      co_return;
+    }
+    const auto svc = sit->second;  // copy: the map may change while we await
+    Millis interval{60'000};
+    for (const auto& p : svc.probes) interval = std::min(interval, p.interval);
+    interval = std::max(interval, Millis(50));
+    const auto started = std::chrono::steady_clock::now();
+    const auto* st = core_->status(service);
+    const bool runnable = svc.container && svc.container->state == "running" && st != nullptr &&
+                          st->state != "failed";
+    if (runnable || (st != nullptr && (st->state == "verifying" || st->state == "healthy" ||
+                                       st->state == "starting" || st->state == "unknown"))) {
+      std::vector<evidence::Evidence> evidence;
+      auto results = co_await check::runProbes(svc, SystemClock(), evidence);
+      pit = probes_.find(service);
+      if (pit == probes_.end() || !pit->second || pit->second->generation != generation) co_return;
+      auto& ps = *pit->second;
+      if (store_) {
+        for (const auto& ev : evidence) {
+          (void)store_->putEvidence({ev.id, ev.service, ev.kind, toUnixMillis(ev.time), ev.hash,
+                                     ev.data});
+        }
+      }
+      if (ps.trackers.size() != results.size()) {
+        ps.trackers.clear();
+        for (const auto& p : svc.probes) {
+          if (p.kind == config::ProbeKind::kHttp || p.kind == config::ProbeKind::kTcp) {
+            ps.trackers.emplace_back(p.failure_threshold, p.success_threshold);
+          }
+        }
+      }
+      bool all_passing = true, any_failing = false, all_failing_timed_out = true;
+      std::vector<std::string> ids;
+      for (size_t i = 0; i < results.size() && i < ps.trackers.size(); ++i) {
+        ps.trackers[i].record(results[i].ok);
+        if (!results[i].evidence_id.empty()) ids.push_back(results[i].evidence_id);
+        auto state = ps.trackers[i].state();
+        if (state != probes::ProbeState::kPassing) all_passing = false;
+        if (state == probes::ProbeState::kFailing) {
+          any_failing = true;
+          if (!results[i].timed_out) all_failing_timed_out = false;
+        }
+      }
+      ps.last = results;
+      std::optional<bool> verdict;
+      if (any_failing) verdict = false;
+      else if (all_passing && !results.empty()) verdict = true;
+      const auto* now_st = core_->status(service);
+      const bool settled = now_st != nullptr && now_st->state == "healthy";
+      if (verdict && (verdict != ps.last_sent || !settled)) {
+        ps.last_sent = verdict;
+        supervisor::ProbesVerdict v;
+        v.service = service;
+        v.container_id = ps.container_id.empty() && svc.container ? svc.container->id : ps.container_id;
+        v.passing = *verdict;
+        v.hung = !*verdict && all_failing_timed_out && svc.container &&
+                 svc.container->state == "running";
+        v.evidence_ids = ids;
+        feed(v);
+      }
+    }
+    auto elapsed = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+    if (elapsed < interval) co_await sleepFor(interval - elapsed);
+  }
+}
+
+// ---- actions ----
+
+asio::awaitable<void> Daemon::takeSnapshot(const std::string& service, const std::string& id) {
+  if (!store_) co_return;
+  auto info = co_await docker_->inspectContainer(id);
+  if (!info) co_return;
+  auto spec = docker::specFromInspect(info->raw);
+  nlohmann::json networks = nlohmann::json::array();
+  if (info->raw.contains("NetworkSettings") && info->raw["NetworkSettings"].contains("Networks")) {
+    for (auto it = info->raw["NetworkSettings"]["Networks"].begin();
+         it != info->raw["NetworkSettings"]["Networks"].end(); ++it) {
+      if (it.key() == "host" || it.key() == "bridge" || it.key() == "none") continue;
+      auto net = co_await docker_->inspectNetwork(it.key());
+      if (net) {
+        networks.push_back({{"Name", net->name}, {"Driver", net->driver}, {"Labels", net->labels}});
+      }
+    }
+  }
+  store::SnapshotRecord rec;
+  rec.service = service;
+  rec.container_id = info->id;
+  rec.container_name = info->name;
+  rec.image_id = info->image_id;
+  rec.image_name = info->image;
+  rec.spec_json = {{"name", spec.name}, {"body", spec.body}, {"networks", networks}};
+  rec.taken_at_ms = toUnixMillis(now().wall);
+  if (auto r = store_->saveSnapshot(rec); !r) {
+    spdlog::error("{}: snapshot not saved: {}", service, r.error().message);
+  } else {
+    spdlog::debug("{}: snapshot of {} ({}) saved", service, info->name, info->image);
+  }
+}
+
+asio::awaitable<Result<std::string>> Daemon::recreate(const std::string& service,
+                                                      const store::SnapshotRecord& snap,
+                                                      const std::string& current_id,
+                                                      Millis stop_timeout) {
+  docker::ContainerSpec spec{snap.spec_json.value("name", snap.container_name),
+                             snap.spec_json.value("body", nlohmann::json::object())};
+  // Networks first: `docker-compose down` removes the project's network.
+  for (const auto& net : snap.spec_json.value("networks", nlohmann::json::array())) {
+    const std::string name = net.value("Name", "");
+    if (name.empty()) continue;
+    auto found = co_await docker_->inspectNetwork(name);
+    if (!found && found.error().kind == ErrorKind::kNotFound) {
+      nlohmann::json body = nlohmann::json::object();
+      body["Name"] = name;
+      body["Driver"] = net.value("Driver", std::string("bridge"));
+      body["Labels"] = net.value("Labels", nlohmann::json::object());
+      body["CheckDuplicate"] = true;
+      auto created = co_await docker_->createNetwork(std::move(body));
+      if (!created) co_return Error::make(created.error().kind, "network " + name + ": " + created.error().message);
+      spdlog::info("{}: recreated missing network {}", service, name);
+    }
+  }
+  // Create before destroy: a container still holding the name is renamed aside, and removed only
+  // after the new one validates.
+  std::string aside_id;
+  auto holder = co_await docker_->inspectContainer(spec.name);
+  if (holder) {
+    aside_id = holder->id;
+    if (holder->state.running || holder->state.paused) {
+      if (holder->state.paused) (void)co_await docker_->unpauseContainer(holder->id);
+      auto secs = std::chrono::seconds((stop_timeout.count() + 999) / 1000);
+      (void)co_await docker_->stopContainer(holder->id, secs);
+    }
+    auto renamed = co_await docker_->renameContainer(
+        holder->id, services::renamedAsideName(spec.name, toUnixMillis(now().wall)));
+    if (!renamed) co_return renamed.error();
+  } else if (!current_id.empty()) {
+    aside_id = current_id;
+  }
+  auto created = co_await docker_->createContainer(spec);
+  if (!created) {
+    if (holder) (void)co_await docker_->renameContainer(holder->id, spec.name);
+    co_return created.error();
+  }
+  auto started = co_await docker_->startContainer(*created);
+  if (!started) {
+    (void)co_await docker_->removeContainer(*created, true);
+    if (holder) {
+      (void)co_await docker_->renameContainer(holder->id, spec.name);
+      (void)co_await docker_->startContainer(holder->id);
+    }
+    co_return started.error();
+  }
+  if (holder) old_copies_[service] = holder->id;
+  co_return *created;
+}
+
+asio::awaitable<void> Daemon::removeOldCopy(std::string service) {
+  auto it = old_copies_.find(service);
+  if (it == old_copies_.end()) co_return;
+  auto id = it->second;
+  old_copies_.erase(it);
+  auto r = co_await docker_->removeContainer(id, true);
+  if (r) spdlog::info("{}: removed the old copy {} after the new container validated", service, id.substr(0, 12));
+}
+
+asio::awaitable<void> Daemon::execute(supervisor::Action a) {
+  using supervisor::ActionKind;
+  if (a.kind == ActionKind::kSnapshot) {
+    co_await takeSnapshot(a.service, a.container_id);
+    co_return;
+  }
+  const auto t0 = now();
+  nlohmann::json state_before = nlohmann::json::object();
+  if (const auto* st = core_->status(a.service)) state_before = supervisor::toJson(*st, t0);
+  store::IntentRecord intent;
+  intent.service = a.service;
+  intent.action = supervisor::toString(a.kind);
+  intent.container_id = a.container_id;
+  intent.state_before_json = state_before;
+  intent.params_json = {{"reason", a.reason}, {"attempt", a.attempt},
+                        {"stop_timeout_ms", a.stop_timeout.count()}};
+  intent.created_at_ms = toUnixMillis(t0.wall);
+  int64_t intent_id = 0;
+  if (store_) {
+    auto begun = store_->beginIntent(intent);
+    if (!begun) {
+      // Nothing acted on without its intent on disk (crash safety); restarts do not need one
+      // to be safe, but recreate/rollback must refuse (e.g. disk full).
+      if (a.kind == ActionKind::kRecreate || a.kind == ActionKind::kRollback) {
+        feed(supervisor::ActionDone{a.id, false, "refused: " + begun.error().message, ""});
+        co_return;
+      }
+    } else {
+      intent_id = *begun;
+    }
+  }
+  spdlog::info("{}: {} (attempt {}): {}", a.service, supervisor::toString(a.kind), a.attempt, a.reason);
+  Status result = Ok{};
+  std::string new_id;
+  const auto secs = std::chrono::seconds((a.stop_timeout.count() + 999) / 1000);
+  switch (a.kind) {
+    case ActionKind::kStart: result = co_await docker_->startContainer(a.container_id); break;
+    case ActionKind::kRestart:
+      result = co_await docker_->restartContainer(a.container_id, secs);
+      break;
+    case ActionKind::kUnpause: result = co_await docker_->unpauseContainer(a.container_id); break;
+    case ActionKind::kRecreate:
+    case ActionKind::kRollback: {
+      Result<std::optional<store::SnapshotRecord>> snap = std::optional<store::SnapshotRecord>{};
+      if (!store_) {
+        result = Error::make(ErrorKind::kIo, "no store");
+        break;
+      }
+      if (a.kind == ActionKind::kRecreate) {
+        snap = store_->latestSnapshot(a.service);
+      } else {
+        std::string current_image;
+        if (auto latest = store_->latestSnapshot(a.service); latest && *latest) {
+          current_image = (*latest)->image_id;
+        }
+        if (!a.container_id.empty()) {
+          if (auto info = co_await docker_->inspectContainer(a.container_id)) current_image = info->image_id;
+        }
+        snap = store_->lastHealthyImage(a.service, current_image);
+      }
+      if (!snap) {
+        result = snap.error();
+      } else if (!*snap) {
+        result = Error::make(ErrorKind::kNotFound,
+                             a.kind == ActionKind::kRecreate
+                                 ? "no snapshot of " + a.service + " to recreate from"
+                                 : "no snapshot with an older healthy image of " + a.service);
+      } else {
+        auto made = co_await recreate(a.service, **snap, a.container_id, a.stop_timeout);
+        if (made) {
+          new_id = *made;
+        } else {
+          result = made.error();
+        }
+      }
+      break;
+    }
+    case ActionKind::kSnapshot: break;
+  }
+  const auto t1 = now();
+  nlohmann::json answer = result ? nlohmann::json{{"ok", true}, {"new_container_id", new_id}}
+                                 : nlohmann::json{{"ok", false}, {"error", result.error().describe()}};
+  answer["duration_ms"] = std::chrono::duration_cast<Millis>(t1.steady - t0.steady).count();
+  if (store_ && intent_id != 0) {
+    (void)store_->finishIntent(intent_id, result.ok(), answer, toUnixMillis(t1.wall));
+  }
+  if (!result) spdlog::error("{}: {} failed: {}", a.service, supervisor::toString(a.kind), result.error().describe());
+  feed(supervisor::ActionDone{a.id, result.ok(), result ? "" : result.error().message, new_id});
+  if (result) {
+    // New container or restarted: probe counters start fresh.
+    if (auto it = probes_.find(a.service); it != probes_.end() && it->second) {
+      for (auto& t : it->second->trackers) t.reset();
+      it->second->last_sent.reset();
+      if (!new_id.empty()) it->second->container_id = new_id;
+    }
+    requestResync();
+  }
+}
+
+}  // namespace medic::daemon

@@ -1,0 +1,125 @@
+#pragma once
+/// `medic watch`: the shell around the supervisor core. It owns the I/O — the engine's event stream,
+/// periodic resyncs, probe timers, action execution, the store, the HTTP API — on one io_context,
+/// and turns all of it into observations for the core and the core's decisions into actions.
+///
+/// Reliability rules it implements (DESIGN §4): subscribe to events before listing (the stream
+/// starts from a `since` before the list), resume from the last event seen, re-list after every
+/// reconnect and on a timer; intents are written to the store before every action and the core's
+/// persistent state after every decision, so kill -9 loses no attempt count.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/config.h"
+#include "core/result.h"
+#include "core/time.h"
+#include "docker/docker_api.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "probes/hysteresis.h"
+#include "services/selection.h"
+#include "services/verdict.h"
+#include "store/store.h"
+#include "supervisor/supervisor.h"
+
+namespace medic::daemon {
+
+struct DaemonOptions {
+  config::Config config;
+  std::string state_dir;
+  bool all = false;              ///< protect every container (--all)
+  std::string listen_override;   ///< --listen
+  supervisor::Options core;
+};
+
+class Daemon {
+ public:
+  Daemon(boost::asio::io_context& io, DaemonOptions options);
+  ~Daemon();
+
+  /// Ordered start: state dir, store, token, HTTP server, daemon.json, engine loops. Fails with a
+  /// message naming the step; a corrupt store is not a failure (observe-only, critical alert).
+  Status start();
+  /// Stops accepting work; in-flight actions finish on the loop before io.run() returns.
+  void stop();
+
+  std::string url() const;
+  bool observeOnly() const { return observe_only_; }
+
+  /// Status document served at /api/v1/status (and used by `medic status`).
+  nlohmann::json statusJson() const;
+
+ private:
+  /// Probe results and thresholds of one service; counters start fresh per container.
+  struct ProbeState {
+    uint64_t generation = 0;
+    std::string container_id;
+    std::vector<probes::ProbeTracker> trackers;
+    std::vector<services::ProbeResult> last;
+    std::optional<bool> last_sent;
+  };
+
+  Now now() const;
+  void feed(const supervisor::Observation& o);
+  void apply(supervisor::Decision d);
+  void handleNotice(const supervisor::Notice& n);
+  void persist(const std::string& service);
+  void exportRecoveryState();
+  void armWakeTimer();
+
+  boost::asio::awaitable<void> eventLoop();
+  boost::asio::awaitable<void> resyncLoop();
+  boost::asio::awaitable<void> resync();
+  void requestResync();
+  boost::asio::awaitable<void> probeLoop(std::string service, uint64_t generation);
+  boost::asio::awaitable<void> execute(supervisor::Action action);
+  boost::asio::awaitable<Result<std::string>> recreate(const std::string& service,
+                                                       const store::SnapshotRecord& snapshot,
+                                                       const std::string& current_id,
+                                                       Millis stop_timeout);
+  boost::asio::awaitable<void> takeSnapshot(const std::string& service,
+                                            const std::string& container_id);
+  boost::asio::awaitable<void> removeOldCopy(std::string service);
+  void onEvent(const docker::Event& e);
+  std::optional<std::string> serviceForEvent(const docker::Event& e);
+  void registerRoutes();
+  void rememberService(const services::ProtectedService& s);
+  void loadKnownServices();
+
+  boost::asio::io_context& io_;
+  DaemonOptions options_;
+  std::unique_ptr<docker::DockerApi> docker_;
+  std::unique_ptr<store::Store> store_;
+  bool observe_only_ = false;
+  std::string store_error_;
+  std::unique_ptr<supervisor::Supervisor> core_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+  std::string token_;
+  boost::asio::steady_timer wake_timer_;
+  boost::asio::steady_timer resync_kick_;
+  bool stopping_ = false;
+  SteadyTime started_at_;
+
+  std::map<std::string, services::ProtectedService> services_;  ///< protected, by name
+  std::map<std::string, std::string> container_service_;        ///< container id → service
+  std::map<std::string, std::unique_ptr<ProbeState>> probes_;
+  std::map<std::string, std::string> old_copies_;  ///< service → renamed-aside container id
+  uint64_t probe_generation_ = 0;
+  int64_t last_event_time_ = 0;  ///< unix seconds of the newest event seen
+  bool engine_reachable_ = true;
+  bool resync_running_ = false;
+  bool resync_again_ = false;
+  int reconnects_ = 0;
+  std::map<std::string, std::string> alert_log_dedup_;
+};
+
+}  // namespace medic::daemon

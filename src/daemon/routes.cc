@@ -1,0 +1,125 @@
+// HTTP routes of the daemon (DESIGN §5). Handlers run on the loop and read the daemon's state.
+#include <boost/asio/co_spawn.hpp>
+
+#include "core/duration.h"
+#include "daemon/daemon.h"
+#include "daemon/persist.h"
+#include "daemon/status.h"
+
+namespace medic::daemon {
+
+using http::Request;
+using http::Response;
+
+void Daemon::registerRoutes() {
+  router_.add("GET", "/healthz", [this](const Request&) {
+    return Response::json(200, {{"ok", true}, {"engine_reachable", engine_reachable_},
+                                {"observe_only", observe_only_}});
+  });
+  router_.add("GET", "/api/v1/status", [this](const Request&) { return Response::json(200, statusJson()); });
+  router_.add("GET", "/api/v1/services", [this](const Request&) {
+    return Response::json(200, statusJson()["services"]);
+  });
+  router_.add("GET", "/api/v1/services/{name}", [this](const Request& req) {
+    auto all = statusJson()["services"];
+    for (const auto& s : all) {
+      if (s.value("name", "") == req.params.at("name")) return Response::json(200, s);
+    }
+    return Response::error(404, "no protected service named '" + req.params.at("name") + "'");
+  });
+  router_.add("GET", "/api/v1/alerts", [this](const Request& req) {
+    if (!store_) return Response::error(503, "store unusable: " + store_error_);
+    auto alerts = store_->listAlerts(req.query.count("all") == 0);
+    if (!alerts) return Response::error(500, alerts.error().message);
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& a : *alerts) arr.push_back(alertToJson(a));
+    return Response::json(200, arr);
+  });
+  router_.add("GET", "/api/v1/evidence/{id}", [this](const Request& req) {
+    if (!store_) return Response::error(503, "store unusable: " + store_error_);
+    auto ev = store_->getEvidence(req.params.at("id"));
+    if (!ev) return Response::error(500, ev.error().message);
+    if (!*ev) return Response::error(404, "no evidence with id '" + req.params.at("id") + "'");
+    const auto& e = **ev;
+    return Response::json(200, {{"id", e.id}, {"service", e.service}, {"kind", e.kind},
+                                {"time", formatWallTime(WallTime(Millis(e.time_ms)))},
+                                {"hash", e.hash}, {"data", e.data_json}});
+  });
+  router_.add(
+      "POST", "/api/v1/services/{name}/recover",
+      [this](const Request& req) {
+        const auto& name = req.params.at("name");
+        if (core_->status(name) == nullptr) {
+          return Response::error(404, "no protected service named '" + name + "'");
+        }
+        feed(supervisor::RecoverRequested{name});
+        return Response::json(202, {{"service", name}, {"accepted", true},
+                                    {"status", supervisor::toJson(*core_->status(name), now())}});
+      },
+      /*mutation=*/true);
+  router_.add(
+      "POST", "/api/v1/services/{name}/maintenance",
+      [this](const Request& req) {
+        const auto& name = req.params.at("name");
+        if (core_->status(name) == nullptr) {
+          return Response::error(404, "no protected service named '" + name + "'");
+        }
+        auto body = req.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(req.body);
+        if (body.value("end", false)) {
+          feed(supervisor::MaintenanceSet{name, std::nullopt});
+          return Response::json(200, {{"service", name}, {"maintenance", false}});
+        }
+        auto d = parseDuration(body.value("for", ""));
+        if (!d || d->count() <= 0) {
+          return Response::error(400, "give {\"for\": \"10m\"} (a duration) or {\"end\": true}");
+        }
+        feed(supervisor::MaintenanceSet{name, now().steady + *d});
+        return Response::json(200, {{"service", name}, {"maintenance", true},
+                                    {"until", formatWallTime(now().wall + *d)}});
+      },
+      /*mutation=*/true);
+  router_.add("GET", "/metrics", [this](const Request&) {
+    return Response::text(200, metricsText(statusJson()), "text/plain; version=0.0.4");
+  });
+}
+
+nlohmann::json Daemon::statusJson() const {
+  const auto t = SystemClock().now();
+  nlohmann::json services = nlohmann::json::array();
+  for (const auto& st : core_->statuses()) {
+    auto j = supervisor::toJson(st, t);
+    auto it = services_.find(st.name);
+    if (it != services_.end()) {
+      j["source"] = it->second.source;
+      j["container_name"] = it->second.container ? it->second.container->name : "";
+      j["docker_state"] = it->second.container ? it->second.container->state : "absent";
+    }
+    if (auto p = probes_.find(st.name); p != probes_.end() && p->second) {
+      nlohmann::json probes = nlohmann::json::array();
+      for (size_t i = 0; i < p->second->last.size(); ++i) {
+        const auto& r = p->second->last[i];
+        probes.push_back({{"name", r.name}, {"ok", r.ok}, {"summary", r.summary},
+                          {"evidence", r.evidence_id},
+                          {"state", i < p->second->trackers.size()
+                                        ? probes::toString(p->second->trackers[i].state())
+                                        : "unknown"}});
+      }
+      j["probes"] = probes;
+    }
+    services.push_back(j);
+  }
+  auto score = healthScore(services);
+  return {{"version", MEDIC_VERSION},
+          {"time", formatWallTime(t.wall)},
+          {"uptime_seconds", toSeconds(t.steady - started_at_)},
+          {"engine", {{"address", options_.config.docker}, {"reachable", engine_reachable_},
+                      {"reconnects", reconnects_}}},
+          {"observe_only", observe_only_},
+          {"store_error", store_error_},
+          {"panic", core_->panicMode()},
+          {"health_score", score ? nlohmann::json(*score) : nlohmann::json(nullptr)},
+          {"health_score_note", score ? "" : "nothing is protected: there is no score"},
+          {"services", services}};
+}
+
+}  // namespace medic::daemon

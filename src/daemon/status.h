@@ -1,0 +1,19 @@
+#pragma once
+/// Health score and metrics text from the status document. Pure.
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace medic::daemon {
+
+/// 100 × Σ w·h / Σ w (DESIGN §4): h = 1 healthy; 0.5 starting, recovering or verifying; 0
+/// otherwise (failed, missing, escalated, unknown, waiting). Weight 3 for critical services.
+/// nullopt when nothing is protected.
+std::optional<double> healthScore(const nlohmann::json& services);
+
+/// Prometheus text exposition of the status document.
+std::string metricsText(const nlohmann::json& status);
+
+}  // namespace medic::daemon

@@ -1,0 +1,240 @@
+#include "http/server.h"
+
+#include <openssl/crypto.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/log.h"
+
+namespace medic::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kMaxBody = 1 << 20;
+constexpr size_t kMaxHeader = 16 * 1024;
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+bool hostAllowed(const std::string& host_header, const std::vector<std::string>& extra) {
+  std::string host = lower(host_header);
+  if (host.empty()) return false;
+  if (host.front() == '[') {
+    auto close = host.find(']');
+    if (close == std::string::npos) return false;
+    host = host.substr(1, close - 1);
+  } else if (auto colon = host.rfind(':'); colon != std::string::npos &&
+                                           host.find(':') == colon) {
+    host = host.substr(0, colon);
+  }
+  if (host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0) {
+    // 127.x must be a literal address, not a name like 127.evil.test
+    if (host.rfind("127.", 0) == 0) {
+      boost::system::error_code ec;
+      auto a = asio::ip::make_address(host, ec);
+      return !ec && a.is_loopback();
+    }
+    return true;
+  }
+  for (const auto& e : extra) {
+    if (lower(e) == host) return true;
+  }
+  return false;
+}
+
+bool tokenMatches(const std::string& authorization_header, const std::string& token) {
+  static const std::string kPrefix = "Bearer ";
+  if (token.empty() || authorization_header.size() != kPrefix.size() + token.size()) return false;
+  if (authorization_header.compare(0, kPrefix.size(), kPrefix) != 0) return false;
+  return CRYPTO_memcmp(authorization_header.data() + kPrefix.size(), token.data(), token.size()) ==
+         0;
+}
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  Impl(asio::any_io_executor ex, Router& r, SecurityPolicy p)
+      : executor(ex), acceptor(ex), router(r), policy(std::move(p)) {}
+
+  asio::any_io_executor executor;
+  tcp::acceptor acceptor;
+  Router& router;
+  SecurityPolicy policy;
+  bool stopped = false;
+
+  Response handle(Request& req) {
+    if (!hostAllowed(req.header("host"), policy.extra_hosts)) {
+      return Response::error(403, "Host '" + req.header("host") +
+                                      "' is not allowed (only loopback names or configured hosts)");
+    }
+    auto m = router.match(req.method, req.path);
+    if (m.handler == nullptr) {
+      if (m.path_known) return Response::error(405, "method " + req.method + " not allowed here");
+      return Response::error(404, "no such endpoint: " + req.path);
+    }
+    if (m.mutation) {
+      if (!tokenMatches(req.header("authorization"), policy.token)) {
+        auto r = Response::error(401, "this request changes something: send the token from the "
+                                      "state dir as 'Authorization: Bearer <token>'");
+        r.headers["WWW-Authenticate"] = "Bearer";
+        return r;
+      }
+      if (!req.body.empty()) {
+        auto ct = lower(req.header("content-type"));
+        if (ct.rfind("application/json", 0) != 0) {
+          return Response::error(415, "send the body as application/json");
+        }
+        if (!nlohmann::json::accept(req.body)) {
+          return Response::error(400, "the body is not valid JSON");
+        }
+      }
+    }
+    req.params = std::move(m.params);
+    try {
+      return (*m.handler)(req);
+    } catch (const std::exception& e) {
+      spdlog::error("http: handler for {} {} failed: {}", req.method, req.path, e.what());
+      return Response::error(500, "internal error");
+    }
+  }
+
+  asio::awaitable<void> session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      stream.expires_after(kIdleTimeout);
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(kMaxHeader);
+      parser.body_limit(kMaxBody);
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser,
+                                                asio::as_tuple(asio::use_awaitable));
+      (void)n;
+      if (ec == bhttp::error::body_limit) {
+        co_await writeResponse(stream, Response::error(413, "body too large (limit 1 MiB)"), false);
+        break;
+      }
+      if (ec == bhttp::error::header_limit) {
+        co_await writeResponse(stream, Response::error(431, "headers too large"), false);
+        break;
+      }
+      if (ec) break;
+      auto& breq = parser.get();
+      Request req;
+      req.method = std::string(breq.method_string());
+      splitTarget(std::string(breq.target()), req.path, req.query);
+      for (const auto& f : breq) req.headers[lower(std::string(f.name_string()))] = std::string(f.value());
+      req.body = std::move(breq.body());
+      const bool keep_alive = breq.keep_alive();
+      Response res = handle(req);
+      bool ok = co_await writeResponse(stream, res, keep_alive);
+      if (!ok || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  static asio::awaitable<bool> writeResponse(beast::tcp_stream& stream, const Response& r,
+                                             bool keep_alive) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
+    res.set(bhttp::field::server, "medic/" MEDIC_VERSION);
+    res.set(bhttp::field::content_type, r.content_type);
+    res.set(bhttp::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    res.body() = r.body;
+    res.prepare_payload();
+    auto [ec, n] = co_await bhttp::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+    (void)n;
+    co_return !ec;
+  }
+
+  asio::awaitable<void> acceptLoop() {
+    auto self = shared_from_this();
+    while (!stopped) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (stopped || ec == asio::error::operation_aborted) break;
+        continue;
+      }
+      asio::co_spawn(executor, session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+Server::Server(asio::any_io_executor executor, Router& router, SecurityPolicy policy)
+    : impl_(std::make_shared<Impl>(executor, router, std::move(policy))) {}
+
+Server::~Server() { stop(); }
+
+Status Server::listen(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return Error::make(ErrorKind::kConfig, "listen address '" + address + "' is not host:port");
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) return Error::make(ErrorKind::kConfig, "listen address '" + address + "': bad IP address");
+  if (!ip.is_loopback() && impl_->policy.token.empty()) {
+    return Error::make(ErrorKind::kConfig, "refusing to listen on non-loopback " + address +
+                                               " without a token");
+  }
+  unsigned long port = 0;
+  try {
+    port = std::stoul(address.substr(colon + 1));
+  } catch (...) {
+    return Error::make(ErrorKind::kConfig, "listen address '" + address + "': bad port");
+  }
+  if (port > 65535) return Error::make(ErrorKind::kConfig, "listen address '" + address + "': bad port");
+  tcp::endpoint ep(ip, static_cast<unsigned short>(port));
+  auto& acc = impl_->acceptor;
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error::make(ErrorKind::kIo, "cannot listen on " + address + ": " + ec.message() +
+                                           " (another medic running? change `listen:`)");
+  }
+  asio::co_spawn(impl_->executor, impl_->acceptLoop(), asio::detached);
+  return Ok{};
+}
+
+unsigned short Server::port() const {
+  boost::system::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+std::string Server::boundAddress() const {
+  boost::system::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  if (ec) return "";
+  auto a = ep.address().to_string();
+  if (ep.address().is_v6()) a = "[" + a + "]";
+  return a + ":" + std::to_string(ep.port());
+}
+
+void Server::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+}
+
+}  // namespace medic::http

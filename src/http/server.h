@@ -1,0 +1,47 @@
+#pragma once
+/// The daemon's HTTP server: Beast on the daemon's io_context, one coroutine per connection, one
+/// request in flight per connection. Security rules (DESIGN §4): refuses Hosts that are not loopback
+/// or configured names (DNS rebinding), mutations need the bearer token (constant-time compare) and a
+/// JSON body, headers and bodies are bounded.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "core/result.h"
+#include "http/router.h"
+
+namespace medic::http {
+
+struct SecurityPolicy {
+  std::string token;                     ///< bearer token for mutations; never logged
+  std::vector<std::string> extra_hosts;  ///< Host names accepted besides loopback names
+};
+
+class Server {
+ public:
+  Server(boost::asio::any_io_executor executor, Router& router, SecurityPolicy policy);
+  ~Server();
+  /// Binds "host:port" (port 0 picks one). Refuses a non-loopback address when no token is set.
+  Status listen(const std::string& address);
+  /// The bound port (after listen).
+  unsigned short port() const;
+  std::string boundAddress() const;
+  void stop();
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+/// True for a Host header naming this machine's loopback (localhost, 127.0.0.0/8, [::1]), with or
+/// without a port, or one of `extra`.
+bool hostAllowed(const std::string& host_header, const std::vector<std::string>& extra);
+
+/// Constant-time comparison of a presented "Bearer X" header with the token.
+bool tokenMatches(const std::string& authorization_header, const std::string& token);
+
+}  // namespace medic::http
