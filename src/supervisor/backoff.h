@@ -26,6 +26,10 @@ class AttemptWindow {
   /// Recorded times, oldest first (including expired ones not yet forgotten).
   const std::deque<SteadyTime>& times() const { return times_; }
   void clear() { times_.clear(); }
+  /// Takes back the newest attempt (an action the engine refused because its target vanished).
+  void refundLast() {
+    if (!times_.empty()) times_.pop_back();
+  }
 
  private:
   std::deque<SteadyTime> times_;

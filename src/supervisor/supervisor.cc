@@ -380,7 +380,22 @@ void Supervisor::onActionDone(const ActionDone& done, Now now, Decision& d) {
                 {"action_id", act.id},
                 {"attempt", act.attempt},
                 {"error", done.error}}});
-    if (r->incident) {
+    // The container vanished under the action (`docker rm -f` sends die before destroy): the
+    // attempt never reached a container, so it costs no budget; the destroy event or the next
+    // resync decides what comes next.
+    const bool vanished = (act.kind == ActionKind::kStart || act.kind == ActionKind::kRestart ||
+                           act.kind == ActionKind::kUnpause) &&
+                          (done.error.find("marked for removal") != std::string::npos ||
+                           done.error.find("No such container") != std::string::npos ||
+                           done.error.find("is being removed") != std::string::npos);
+    if (vanished && r->incident) {
+      r->attempts.refundLast();
+      if (r->incident->attempts > 0) --r->incident->attempts;
+      if (r->incident->rung > 0) --r->incident->rung;
+      r->incident->verifying = false;
+      // Give the engine a moment to deliver the destroy before trying again.
+      r->incident->next_action_at = now.steady + clampPositive(cfg.backoff_initial);
+    } else if (r->incident) {
       if (act.kind == ActionKind::kRecreate &&
           done.error.find("no snapshot") != std::string::npos) {
         r->missing = true;

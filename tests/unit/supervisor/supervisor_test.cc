@@ -180,6 +180,25 @@ TEST(Ladder, RemovedServiceWaitsReplacementGraceThenIsRecreated) {
   EXPECT_EQ(Sim::snapshots(after)[0].container_id, "c2");
 }
 
+// `docker rm -f` kills first: medic sees `die`, starts the dying container, the engine refuses
+// ("marked for removal"), then `destroy` arrives. The refused start must cost no budget, and the
+// removal goes down the recreate path, not the rollback rung.
+TEST(Ladder, StartRefusedBecauseTheContainerIsBeingRemovedCostsNoAttempt) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  Action start = onlyRecovery(sim.event("web", "c1", "die", 0ms, 137));
+  EXPECT_EQ(start.kind, ActionKind::kStart);
+  EXPECT_EQ(sim.status("web").attempts_in_window, 1);
+  sim.done(start, false, "HTTP 409: container is marked for removal and cannot be started");
+  EXPECT_EQ(sim.status("web").attempts_in_window, 0);
+  sim.event("web", "c1", "destroy");
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  Decision later = sim.advance(10s);
+  Action recreate = onlyRecovery(later);
+  EXPECT_EQ(recreate.kind, ActionKind::kRecreate);
+  EXPECT_EQ(recreate.attempt, 1);
+}
+
 TEST(Ladder, ReplacementWithinGraceIsAdoptedWithoutAction) {
   Sim sim({service("web")});
   sim.seen("web", running("c1"));
