@@ -1,0 +1,245 @@
+// `medic watch` against the real engine: each fault, repaired, with what medic recorded.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "../cli/medic_cli.h"
+#include "support/docker_env.h"
+#include "support/wait.h"
+
+namespace medic::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A `medic watch` child process protecting exactly the containers named in its config (label
+/// selection off, so parallel tests never touch each other's containers).
+class WatchProcess {
+ public:
+  WatchProcess(const TempDir& dir, const std::string& config_path)
+      : dir_(dir), config_(config_path), port_(freePort()) {
+    start();
+  }
+  ~WatchProcess() { stop(SIGTERM); }
+
+  void start() {
+    const std::string log = dir_.path() + "/watch.log";
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      setpgid(0, 0);
+      const std::string listen = "127.0.0.1:" + std::to_string(port_);
+      const std::string state = dir_.path() + "/state";
+      const std::string bin = medicBinary();
+      execl(bin.c_str(), bin.c_str(), "watch", "--config", config_.c_str(), "--state-dir",
+            state.c_str(), "--listen", listen.c_str(), "--log-level", "debug",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  void stop(int sig) {
+    if (pid_ <= 0) return;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string log() const {
+    std::ifstream in(dir_.path() + "/watch.log");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  /// GET /api/v1/services/{name} through the CLI's own client path (`medic status --json`).
+  nlohmann::json service(const std::string& name) const {
+    auto r = runMedic({"status", "--json", "--url", url(), "--state-dir", dir_.path() + "/state"},
+                      10s);
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (j.is_discarded()) return nullptr;
+    for (const auto& s : j["services"]) {
+      if (s.value("name", "") == name) return s;
+    }
+    return nullptr;
+  }
+  bool waitState(const std::string& name, const std::string& state,
+                 std::chrono::milliseconds timeout = 30s) const {
+    return waitFor([&] {
+      auto s = service(name);
+      return s.is_object() && s.value("state", "") == state;
+    }, timeout, 100ms);
+  }
+
+ private:
+  const TempDir& dir_;
+  std::string config_;
+  int port_;
+  pid_t pid_ = -1;
+};
+
+class WatchTest : public DockerTest {
+ protected:
+  std::string config(const TestContainer& c, bool http_probe = true,
+                     const std::string& extra_recovery = "") {
+    std::string y = "select:\n  labels: false\nresync_interval: 2s\n"
+                    "defaults:\n  probe:\n    interval: 250ms\n    timeout: 1s\n"
+                    "    failure_threshold: 2\n  recovery:\n    replacement_grace: 1s\n"
+                    "    backoff_initial: 200ms\n    backoff_max: 1s\n    settle_timeout: 20s\n" +
+                    extra_recovery + "services:\n  web:\n    match:\n      container: " + c.name() +
+                    "\n";
+    if (http_probe) {
+      y += "    probes:\n      - http: http://127.0.0.1:" + std::to_string(c.port()) + "/health\n";
+    }
+    return dir_.write("medic.yaml", y);
+  }
+  static bool serving(const TestContainer& c, std::chrono::milliseconds timeout = 30s) {
+    return waitFor([&] { return c.get("/health", 500ms).status == 200; }, timeout, 50ms);
+  }
+  TempDir dir_;
+};
+
+TEST_F(WatchTest, CrashIsRepairedAndServesAgain) {
+  auto c = TestContainer::start("watch-crash");
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  WatchProcess watch(dir_, config(c));
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  const auto first_start = c.inspect("{{.State.StartedAt}}");
+  ASSERT_TRUE(dockerCli({"kill", "-s", "KILL", c.name()}).ok());
+  ASSERT_TRUE(waitFor([&] { return c.inspect("{{.State.StartedAt}}") != first_start; }, 20s, 50ms))
+      << watch.log();
+  EXPECT_TRUE(serving(c)) << watch.log();
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  auto s = watch.service("web");
+  ASSERT_TRUE(s["last_incident"].is_object()) << s.dump(2);
+  EXPECT_EQ(s["last_incident"]["outcome"], "recovered") << s.dump(2);
+  EXPECT_LT(s["last_incident"]["detection_seconds"].get<double>(), 1.0) << s.dump(2);
+  EXPECT_GT(s["last_incident"]["recovery_seconds"].get<double>(), 0.0) << s.dump(2);
+}
+
+TEST_F(WatchTest, DockerStopIsRepaired) {
+  auto c = TestContainer::start("watch-stop");
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  WatchProcess watch(dir_, config(c));
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  ASSERT_TRUE(dockerCli({"stop", "-t", "1", c.name()}).ok());
+  EXPECT_TRUE(waitFor([&] { return c.status() == "running"; }, 20s, 50ms)) << watch.log();
+  EXPECT_TRUE(serving(c)) << watch.log();
+  EXPECT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+}
+
+TEST_F(WatchTest, RemovedContainerIsRecreatedWithAnIdenticalSpec) {
+  auto c = TestContainer::start("watch-rm", {"--label", "tier=web", "-e", "APP_VERSION=v1",
+                                              "--restart", "on-failure:2"});
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  WatchProcess watch(dir_, config(c));
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  // The snapshot is taken once the service is healthy; give the store a moment.
+  std::this_thread::sleep_for(1s);
+  const std::vector<std::string> fields = {
+      "{{.Image}}", "{{json .Config.Cmd}}", "{{json .Config.Entrypoint}}", "{{json .Config.Env}}",
+      "{{index .Config.Labels \"tier\"}}", "{{.HostConfig.NetworkMode}}",
+      "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+      "{{json .Config.Healthcheck}}"};
+  std::vector<std::string> before;
+  for (const auto& f : fields) before.push_back(c.inspect(f));
+  const std::string old_id = c.id();
+  ASSERT_TRUE(dockerCli({"rm", "-f", c.name()}).ok());
+  ASSERT_TRUE(waitFor([&] { return containerExists(c.name()) && c.inspect("{{.Id}}") != old_id; },
+                      30s, 100ms))
+      << watch.log();
+  EXPECT_TRUE(serving(c)) << watch.log();
+  for (size_t i = 0; i < fields.size(); ++i) EXPECT_EQ(c.inspect(fields[i]), before[i]) << fields[i];
+  EXPECT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  auto s = watch.service("web");
+  EXPECT_EQ(s["last_incident"]["outcome"], "recovered") << s.dump(2);
+  EXPECT_EQ(s["last_incident"]["attempts"], 1) << s.dump(2);
+}
+
+TEST_F(WatchTest, PausedContainerIsUnpaused) {
+  auto c = TestContainer::start("watch-pause");
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  WatchProcess watch(dir_, config(c));
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  ASSERT_TRUE(dockerCli({"pause", c.name()}).ok());
+  EXPECT_TRUE(waitFor([&] { return c.status() == "running"; }, 20s, 50ms)) << watch.log();
+  EXPECT_TRUE(serving(c)) << watch.log();
+}
+
+TEST_F(WatchTest, DockerUnhealthyIsRestarted) {
+  auto c = TestContainer::start("watch-unhealthy");
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(waitFor([&] { return c.health() == "healthy"; }, 20s, 100ms));
+  WatchProcess watch(dir_, config(c, /*http_probe=*/false));
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  const auto first_start = c.inspect("{{.State.StartedAt}}");
+  c.get("/control/unhealthy");
+  ASSERT_TRUE(waitFor([&] { return c.inspect("{{.State.StartedAt}}") != first_start; }, 30s, 100ms))
+      << watch.log();
+  EXPECT_TRUE(waitFor([&] { return c.health() == "healthy"; }, 20s, 100ms)) << watch.log();
+  EXPECT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+}
+
+TEST_F(WatchTest, CrashLoopIsEscalatedAfterExactlyThreeAttempts) {
+  TestContainer c(uniqueName("watch-loop"), freePort(), {}, "medic-testserver:bad-exit");
+  ASSERT_TRUE(c.started()) << c.startError();
+  WatchProcess watch(dir_, config(c, false));
+  ASSERT_TRUE(watch.waitState("web", "escalated", 40s)) << watch.log();
+  auto s = watch.service("web");
+  EXPECT_EQ(s["attempts_in_window"], 3) << s.dump(2);
+  EXPECT_EQ(s["escalated"], true);
+  // No further action: the container stays exited and is not started again.
+  const auto started = c.inspect("{{.State.StartedAt}}");
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(c.inspect("{{.State.StartedAt}}"), started) << watch.log();
+  EXPECT_EQ(watch.service("web")["attempts_in_window"], 3);
+  std::ifstream critical(dir_.path() + "/state/alerts/critical-failures.json");
+  std::stringstream ss;
+  ss << critical.rdbuf();
+  EXPECT_NE(ss.str().find("manual intervention required"), std::string::npos) << ss.str();
+}
+
+TEST_F(WatchTest, MedicKilledDuringRecreateLeavesExactlyOneContainer) {
+  auto c = TestContainer::start("watch-kill9");
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  auto cfg = config(c);
+  {
+    WatchProcess watch(dir_, cfg);
+    ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+    std::this_thread::sleep_for(1s);  // snapshot stored
+    ASSERT_TRUE(dockerCli({"rm", "-f", c.name()}).ok());
+    // replacement_grace is 1 s: kill medic -9 around the moment it recreates.
+    std::this_thread::sleep_for(1050ms);
+    watch.stop(SIGKILL);
+  }
+  WatchProcess again(dir_, cfg);
+  EXPECT_TRUE(serving(c)) << again.log();
+  EXPECT_TRUE(again.waitState("web", "healthy")) << again.log();
+  auto ps = dockerCli({"ps", "-a", "--filter", "name=" + c.name(), "--format", "{{.Names}}"});
+  int same_name = 0;
+  std::stringstream lines(ps.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line == c.name()) ++same_name;
+    EXPECT_EQ(line.find(".medic-old-"), std::string::npos) << "old copy left behind: " << line;
+  }
+  EXPECT_EQ(same_name, 1) << ps.out;
+  auto s = again.service("web");
+  EXPECT_GE(s.value("attempts_in_window", 0), 1) << "attempt count lost across kill -9: " << s.dump(2);
+}
+
+}  // namespace
+}  // namespace medic::test
