@@ -25,7 +25,7 @@ std::string sha256Hex(std::string_view bytes) {
   EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
+  out.reserve(static_cast<size_t>(len) * 2);
   for (unsigned int i = 0; i < len; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 0xf]);
@@ -33,7 +33,8 @@ std::string sha256Hex(std::string_view bytes) {
   return out;
 }
 
-Evidence makeEvidence(std::string kind, std::string service, nlohmann::json data, WallTime time) {
+Evidence makeEvidence(std::string kind, std::string service, const nlohmann::json& data,
+                      WallTime time) {
   Evidence e;
   e.kind = std::move(kind);
   e.service = std::move(service);

@@ -32,7 +32,8 @@ struct Evidence {
 };
 
 /// Builds a record: redacts `data`, hashes kind+service+time+data, derives the id.
-Evidence makeEvidence(std::string kind, std::string service, nlohmann::json data, WallTime time);
+Evidence makeEvidence(std::string kind, std::string service, const nlohmann::json& data,
+                      WallTime time);
 
 /// Hex SHA-256 of bytes.
 std::string sha256Hex(std::string_view bytes);

@@ -8,7 +8,8 @@
 namespace medic::services {
 namespace {
 
-std::string labelOr(const docker::Labels& labels, const std::string& key, std::string fallback = "") {
+std::string labelOr(const docker::Labels& labels, const std::string& key,
+                    const std::string& fallback = "") {
   auto it = labels.find(key);
   return it == labels.end() ? fallback : it->second;
 }
