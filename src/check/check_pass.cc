@@ -13,17 +13,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-const char* kindName(config::ProbeKind k) {
-  switch (k) {
-    case config::ProbeKind::kHttp: return "http";
-    case config::ProbeKind::kTcp: return "tcp";
-    case config::ProbeKind::kExec: return "exec";
-    case config::ProbeKind::kCommand: return "command";
-    case config::ProbeKind::kDocker: return "docker";
-  }
-  return "probe";
-}
-
 asio::awaitable<probes::ProbeOutcome> runOne(config::ProbeConfig probe) {
   switch (probe.kind) {
     case config::ProbeKind::kHttp: co_return co_await probes::runHttpProbe(probe);
@@ -61,7 +50,7 @@ asio::awaitable<std::vector<services::ProbeResult>> runProbes(
   for (size_t i = 0; i < runnable.size(); ++i) {
     services::ProbeResult r;
     r.name = probes::describeProbe(runnable[i]);
-    r.kind = kindName(runnable[i].kind);
+    r.kind = config::toString(runnable[i].kind);
     if (errors[i]) {
       r.ok = false;
       r.summary = "probe failed internally";

@@ -22,6 +22,18 @@ class ConfigError : public std::runtime_error {
 
 enum class ProbeKind { kDocker, kHttp, kTcp, kExec, kCommand };
 
+/// The key a probe kind has in medic.yaml: "docker", "http", "tcp", "exec", "command".
+inline const char* toString(ProbeKind kind) {
+  switch (kind) {
+    case ProbeKind::kDocker: return "docker";
+    case ProbeKind::kHttp: return "http";
+    case ProbeKind::kTcp: return "tcp";
+    case ProbeKind::kExec: return "exec";
+    case ProbeKind::kCommand: return "command";
+  }
+  return "http";
+}
+
 struct ProbeConfig {
   ProbeKind kind = ProbeKind::kHttp;
   std::string name;               ///< defaults to "<kind>" or "<kind>:<target>"

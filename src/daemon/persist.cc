@@ -3,17 +3,6 @@
 namespace medic::daemon {
 namespace {
 
-const char* kindName(config::ProbeKind k) {
-  switch (k) {
-    case config::ProbeKind::kHttp: return "http";
-    case config::ProbeKind::kTcp: return "tcp";
-    case config::ProbeKind::kExec: return "exec";
-    case config::ProbeKind::kCommand: return "command";
-    case config::ProbeKind::kDocker: return "docker";
-  }
-  return "http";
-}
-
 config::ProbeKind kindFrom(const std::string& s) {
   if (s == "tcp") return config::ProbeKind::kTcp;
   if (s == "exec") return config::ProbeKind::kExec;
@@ -59,7 +48,7 @@ config::RecoveryConfig recoveryFrom(const nlohmann::json& j) {
 nlohmann::json serviceToJson(const services::ProtectedService& s) {
   nlohmann::json probes = nlohmann::json::array();
   for (const auto& p : s.probes) {
-    probes.push_back({{"kind", kindName(p.kind)},
+    probes.push_back({{"kind", config::toString(p.kind)},
                       {"name", p.name},
                       {"url", p.url},
                       {"address", p.address},
