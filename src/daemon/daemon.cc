@@ -310,7 +310,7 @@ void Daemon::onEvent(const docker::Event& e) {
   auto service = serviceForEvent(e);
   if (!service) return;
   const bool known = services_.count(*service) > 0;
-  if (known) {
+  if (known && !recreating_.count(*service)) {
     if (auto ce = toCoreEvent(e, *service)) {
       spdlog::debug("{}: event {} on {}", *service, e.action, e.id.substr(0, 12));
       if (ce->action == "destroy") container_service_.erase(e.id);
@@ -376,7 +376,7 @@ asio::awaitable<void> Daemon::resync() {
         auto info = co_await docker_->inspectContainer(s.container->id);
         if (info) obs.container = toView(*info);
       }
-      if (services_.count(name) == 0) continue;
+      if (services_.count(name) == 0 || recreating_.count(name)) continue;
       feed(obs);
       // Probe loops: one per service with probes, restarted when the service's definition changes.
       bool has_probes = toDef(s).has_probes;
@@ -638,6 +638,7 @@ asio::awaitable<void> Daemon::execute(supervisor::Action a) {
                                  ? "no snapshot of " + a.service + " to recreate from"
                                  : "no snapshot with an older healthy image of " + a.service);
       } else {
+        recreating_.insert(a.service);
         auto made = co_await recreate(a.service, **snap, a.container_id, a.stop_timeout);
         if (made) {
           new_id = *made;
@@ -657,6 +658,7 @@ asio::awaitable<void> Daemon::execute(supervisor::Action a) {
     (void)store_->finishIntent(intent_id, result.ok(), answer, toUnixMillis(t1.wall));
   }
   if (!result) spdlog::error("{}: {} failed: {}", a.service, supervisor::toString(a.kind), result.error().describe());
+  recreating_.erase(a.service);
   feed(supervisor::ActionDone{a.id, result.ok(), result ? "" : result.error().message, new_id});
   if (result) {
     // New container or restarted: probe counters start fresh.

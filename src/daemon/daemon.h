@@ -112,7 +112,10 @@ class Daemon {
   std::map<std::string, services::ProtectedService> services_;  ///< protected, by name
   std::map<std::string, std::string> container_service_;        ///< container id → service
   std::map<std::string, std::unique_ptr<ProbeState>> probes_;
-  std::map<std::string, std::string> old_copies_;  ///< service → renamed-aside container id
+  std::map<std::string, std::string> old_copies_;
+  /// Services medic is recreating right now: their new container is medic's own, not a replacement
+  /// to adopt, so events and resync observations wait until the action's result is in.
+  std::set<std::string> recreating_;  ///< service → renamed-aside container id
   uint64_t probe_generation_ = 0;
   int64_t last_event_time_ = 0;  ///< unix seconds of the newest event seen
   bool engine_reachable_ = true;

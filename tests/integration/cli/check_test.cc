@@ -17,7 +17,8 @@ class CheckTest : public DockerTest {
   /// A config protecting one container by name with an HTTP probe on `path`.
   std::string configFor(const TestContainer& c, const std::string& path = "/health",
                         const std::string& timeout = "1s") {
-    return dir_.write("medic.yaml", "services:\n  web:\n    match:\n      container: " + c.name() +
+    // Label selection off: other tests' labelled containers must not join this check.
+    return dir_.write("medic.yaml", "select:\n  labels: false\nservices:\n  web:\n    match:\n      container: " + c.name() +
                                         "\n    probes:\n      - http: http://127.0.0.1:" +
                                         std::to_string(c.port()) + path + "\n        timeout: " +
                                         timeout + "\n");
@@ -97,7 +98,7 @@ TEST_F(CheckTest, DockerUnhealthyQuotesHealthLog) {
 
 TEST_F(CheckTest, ConfiguredServiceWithoutContainerIsMissing) {
   auto config = dir_.write("medic.yaml",
-                           "services:\n  ghost:\n    match:\n      container: " +
+                           "select:\n  labels: false\nservices:\n  ghost:\n    match:\n      container: " +
                                uniqueName("never-created") + "\n");
   auto j = check(config, 1);
   ASSERT_EQ(j["services"].size(), 1u);
