@@ -29,7 +29,7 @@ constexpr int kMaxCount = 1000;
 /// DESIGN §4: observed state is re-listed at least every 60 s.
 constexpr Millis kMaxResyncInterval{60 * 1000};
 
-constexpr std::string_view kReservedSections[] = {"alerts", "phases", "deploy", "channels"};
+constexpr std::string_view kReservedSections[] = {"phases", "deploy", "channels"};
 constexpr std::string_view kProbeKinds[] = {"http", "tcp", "exec", "command", "docker"};
 
 /// A value in the document with the key path and line to blame it on.
@@ -506,6 +506,113 @@ class Parser {
     return ep;
   }
 
+  AlertSinkConfig alertSink(const Value& v) const {
+    if (!v.node.IsMap()) {
+      fail(v, "expected a sink like {type: webhook, url: \"http://127.0.0.1:9000/hook\"}, got " +
+                  describe(v.node));
+    }
+    Fields f(*this, v,
+             {"type", "min_severity", "url", "format", "argv", "timeout", "retries"});
+    const auto type = f.get("type");
+    if (!type) fail(v, "a sink needs a type: log, file, webhook, alertmanager or command");
+    AlertSinkConfig s;
+    s.line = v.mark.is_null() ? 0 : v.mark.line + 1;
+    const std::string kind = string(*type);
+    static constexpr AlertSinkKind kKinds[] = {AlertSinkKind::kLog, AlertSinkKind::kFile,
+                                               AlertSinkKind::kWebhook,
+                                               AlertSinkKind::kAlertmanager,
+                                               AlertSinkKind::kCommand};
+    const auto* found = std::find_if(std::begin(kKinds), std::end(kKinds),
+                                     [&](AlertSinkKind k) { return kind == toString(k); });
+    if (found == std::end(kKinds)) {
+      fail(*type, shown(kind) + " is not a sink type; use log, file, webhook, alertmanager or "
+                                "command");
+    }
+    s.kind = *found;
+    // Which keys each type takes, so a url on a command (say) is an error, not silently unused.
+    const bool http = s.kind == AlertSinkKind::kWebhook || s.kind == AlertSinkKind::kAlertmanager;
+    auto only = [&](std::string_view key, bool allowed, const std::string& types) {
+      if (allowed) return;
+      if (const Entry* e = f.find(key)) {
+        fail(e->key_mark, child(v.path, key),
+             "applies only to " + types + " sinks, and this is a " + kind + " sink");
+      }
+    };
+    only("url", http, "webhook and alertmanager");
+    only("retries", http, "webhook and alertmanager");
+    only("format", s.kind == AlertSinkKind::kWebhook, "webhook");
+    only("argv", s.kind == AlertSinkKind::kCommand, "command");
+    only("timeout", http || s.kind == AlertSinkKind::kCommand,
+         "webhook, alertmanager and command");
+
+    s.min_severity = s.kind == AlertSinkKind::kLog    ? "info"
+                     : s.kind == AlertSinkKind::kFile ? "critical"
+                                                      : "warning";
+    if (auto x = f.get("min_severity")) {
+      s.min_severity = string(*x);
+      if (s.min_severity != "info" && s.min_severity != "warning" &&
+          s.min_severity != "critical") {
+        fail(*x, shown(s.min_severity) + " is not a severity; use info, warning or critical");
+      }
+      if (s.kind == AlertSinkKind::kFile && s.min_severity != "critical") {
+        fail(*x, "the file sink is alerts/critical-failures.json and holds critical alerts only; "
+                 "use a log, webhook or command sink for " + s.min_severity + " alerts");
+      }
+    }
+    if (http) {
+      const auto url = f.get("url");
+      if (!url) fail(v, "a " + kind + " sink needs a url: key (e.g. http://127.0.0.1:9093)");
+      s.url = string(*url);
+      if (s.url.rfind("https://", 0) == 0) {
+        fail(*url, shown(s.url) + ": https is not supported for alert sinks yet; use http:// "
+                                  "(e.g. through a local relay)");
+      }
+      if (s.url.rfind("http://", 0) != 0) fail(*url, shown(s.url) + " must start with http://");
+      checkStatus(*url, checkHttpUrl(s.url));
+      if (s.url.find('@') != std::string::npos) {
+        fail(*url, "credentials in the URL are refused (medic logs sink URLs); put a token in "
+                   "the path or use a relay");
+      }
+    }
+    if (auto x = f.get("format")) {
+      s.format = string(*x);
+      if (s.format != "json" && s.format != "slack") {
+        fail(*x, shown(s.format) + " is not a webhook format; use json or slack");
+      }
+    }
+    if (s.kind == AlertSinkKind::kCommand) {
+      const auto args = f.get("argv");
+      if (!args) fail(v, "a command sink needs argv: [program, args...] (never a shell string)");
+      s.argv = argv(*args, "argv");
+      s.timeout = Millis(10'000);
+    }
+    if (auto x = f.get("timeout")) s.timeout = duration(*x, Zero::kRejected);
+    if (auto x = f.get("retries")) s.retries = integer(*x, 0, 10);
+    return s;
+  }
+
+  AlertsConfig alerts(const Value& v) const {
+    const Fields f(*this, v, {"sinks"});
+    AlertsConfig a;
+    if (auto x = f.get("sinks")) {
+      bool seen_log = false;
+      bool seen_file = false;
+      for (const Value& item : list(*x)) {
+        AlertSinkConfig s = alertSink(item);
+        bool& seen = s.kind == AlertSinkKind::kLog ? seen_log : seen_file;
+        if (s.kind == AlertSinkKind::kLog || s.kind == AlertSinkKind::kFile) {
+          if (seen) {
+            fail(item, std::string("a second ") + toString(s.kind) +
+                           " sink; there is one of each (it only sets min_severity), keep one");
+          }
+          seen = true;
+        }
+        a.sinks.push_back(std::move(s));
+      }
+    }
+    return a;
+  }
+
   void checkDependencies(const std::vector<ServiceConfig>& services,
                          const std::vector<Dependency>& deps) const {
     std::map<std::string, size_t> index;
@@ -664,6 +771,7 @@ Config Parser::parse(const YAML::Node& root) {
       c.endpoints.push_back(std::move(ep));
     }
   }
+  if (auto x = f.get("alerts")) c.alerts = alerts(*x);
   for (std::string_view reserved : kReservedSections) {
     if (const Entry* e = f.find(reserved)) {
       const int line = e->key_mark.is_null() ? 0 : e->key_mark.line + 1;

@@ -103,6 +103,41 @@ struct DefaultsConfig {
   RecoveryConfig recovery;
 };
 
+/// Where alerts go (alerts.sinks in medic.yaml). The alerts library builds the sinks from these.
+enum class AlertSinkKind { kLog, kFile, kWebhook, kAlertmanager, kCommand };
+
+/// The `type:` of a sink in medic.yaml: "log", "file", "webhook", "alertmanager", "command".
+inline const char* toString(AlertSinkKind kind) {
+  switch (kind) {
+    case AlertSinkKind::kLog: return "log";
+    case AlertSinkKind::kFile: return "file";
+    case AlertSinkKind::kWebhook: return "webhook";
+    case AlertSinkKind::kAlertmanager: return "alertmanager";
+    case AlertSinkKind::kCommand: return "command";
+  }
+  return "log";
+}
+
+struct AlertSinkConfig {
+  AlertSinkKind kind = AlertSinkKind::kLog;
+  /// "info", "warning" or "critical": the least severe alert this sink gets. Defaults: log info,
+  /// file critical (and only critical), webhook/alertmanager/command warning.
+  std::string min_severity;
+  std::string url;                ///< webhook, alertmanager: http://host:port[/path]
+  std::string format = "json";    ///< webhook: "json" or "slack"
+  std::vector<std::string> argv;  ///< command: program and arguments (never a shell string)
+  Millis timeout{5000};           ///< webhook/alertmanager per attempt; command: until killed
+  int retries = 3;                ///< webhook, alertmanager: attempts after the first
+  int line = 0;                   ///< where it was declared, for messages
+};
+
+struct AlertsConfig {
+  /// The log and file sinks always exist (logs/monitoring-alerts.log and
+  /// alerts/critical-failures.json in the state dir); entries of type log or file only change
+  /// their min_severity. Every other entry adds a sink.
+  std::vector<AlertSinkConfig> sinks;
+};
+
 struct Config {
   std::string source;  ///< file path, or "" when no file was used (labels only)
   std::string listen = "127.0.0.1:8080";
@@ -115,8 +150,9 @@ struct Config {
   DefaultsConfig defaults;
   std::vector<ServiceConfig> services;
   std::vector<EndpointConfig> endpoints;
+  AlertsConfig alerts;
   /// Things worth logging that are not errors, each "<file>:<line>: <key>: <text>" (e.g. a
-  /// reserved section such as `alerts` that this version accepts and ignores).
+  /// reserved section such as `phases` that this version accepts and ignores).
   std::vector<std::string> notes;
 };
 

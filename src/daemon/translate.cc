@@ -54,6 +54,7 @@ supervisor::ContainerView toView(const docker::ContainerInfo& info) {
   v.image_id = info.image_id;
   v.oom_killed = info.state.oom_killed;
   if (!info.state.running) v.finished_at = parseDockerTime(info.state.finished_at);
+  v.created_at = parseDockerTime(info.created);
   return v;
 }
 

@@ -42,6 +42,9 @@ struct ContainerView {
   bool oom_killed = false;
   /// .State.FinishedAt for a stopped container: lets a resync report detection latency.
   std::optional<WallTime> finished_at;
+  /// .Created: a container only created a moment ago is still being started by whoever created it
+  /// (`docker run`, compose), so it is changing state, not failed.
+  std::optional<WallTime> created_at;
 };
 
 /// Full truth from a resync or inspect. nullopt container = no container of the service exists.

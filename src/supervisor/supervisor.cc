@@ -30,7 +30,10 @@ struct Judged {
 
 /// What a failing, pending or passing container looks like to recovery. Pure function of the
 /// record; `engine_settling` treats every running container as starting (after an engine restart).
-Judged judge(const Supervisor::Record& r, bool engine_settling) {
+/// How long a created-but-not-started container is left to its creator before medic starts it.
+constexpr auto kFreshlyCreated = std::chrono::seconds(3);
+
+Judged judge(const Supervisor::Record& r, bool engine_settling, WallTime now_wall) {
   Judged j;
   if (!r.view) {
     j.verdict = Verdict::kFailing;
@@ -63,6 +66,10 @@ Judged judge(const Supervisor::Record& r, bool engine_settling) {
     case Phase::kDead:
       return fail(FailureKind::kExited, fmt::format("container {} is dead", id));
     case Phase::kCreated:
+      if (c.created_at && now_wall - *c.created_at < kFreshlyCreated) {
+        j.changing = true;  // its creator is about to start it
+        return j;
+      }
       return fail(FailureKind::kExited,
                   fmt::format("container {} was created but never started", id));
     case Phase::kPaused:
@@ -297,7 +304,7 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
     } else {
       ContainerView next{
           e.container_id, Phase::kRunning, h, 0, candidate ? r->candidate->image_id : std::string(),
-          false,          std::nullopt};
+          false,          std::nullopt, std::nullopt};
       if (!r->view) {
         adoptContainer(*r, next);  // a replacement appeared while the service had none
       } else {
@@ -307,7 +314,7 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
   } else if (a == "create") {
     if (!current && !candidate) {
       r->candidate = ContainerView{e.container_id, Phase::kCreated, DockerHealth::kNone, 0, "",
-                                   false,          std::nullopt};
+                                   false,          std::nullopt, e.occurred};
     }
   } else if (a == "health_status") {
     if (current && e.health) {
@@ -348,7 +355,8 @@ void Supervisor::onActionDone(const ActionDone& done, Now now, Decision& d) {
     if (replaces && !done.new_container_id.empty()) {
       acted_on = done.new_container_id;
       r->view =
-          ContainerView{done.new_container_id, Phase::kRunning, h, 0, "", false, std::nullopt};
+          ContainerView{done.new_container_id, Phase::kRunning, h, 0, "", false, std::nullopt,
+                        std::nullopt};
       if (r->candidate && r->candidate->id == done.new_container_id) r->candidate.reset();
       if (r->incident) r->incident->container_id = done.new_container_id;
     } else if (r->view && r->view->id == act.container_id) {
@@ -512,7 +520,7 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
     return;
   }
   const bool settling = engine_grace_until_ && now.steady < *engine_grace_until_;
-  Judged j = judge(r, settling);
+  Judged j = judge(r, settling, now.wall);
   const bool passing = j.verdict == Verdict::kPassing;
   if (passing) {
     if (!r.healthy_since) r.healthy_since = now.steady;

@@ -90,12 +90,13 @@ class WatchProcess {
 class WatchTest : public DockerTest {
  protected:
   std::string config(const TestContainer& c, bool http_probe = true,
-                     const std::string& extra_recovery = "") {
+                     const std::string& replacement_grace = "1s") {
     std::string y = "select:\n  labels: false\nresync_interval: 2s\n"
                     "defaults:\n  probe:\n    interval: 250ms\n    timeout: 1s\n"
-                    "    failure_threshold: 2\n  recovery:\n    replacement_grace: 1s\n"
+                    "    failure_threshold: 2\n  recovery:\n    replacement_grace: " + replacement_grace +
+                    "\n"
                     "    backoff_initial: 200ms\n    backoff_max: 1s\n    settle_timeout: 20s\n" +
-                    extra_recovery + "services:\n  web:\n    match:\n      container: " + c.name() +
+                    "services:\n  web:\n    match:\n      container: " + c.name() +
                     "\n";
     if (http_probe) {
       y += "    probes:\n      - http: http://127.0.0.1:" + std::to_string(c.port()) + "/health\n";
@@ -166,6 +167,58 @@ TEST_F(WatchTest, RemovedContainerIsRecreatedWithAnIdenticalSpec) {
   auto s = watch.service("web");
   EXPECT_EQ(s["last_incident"]["outcome"], "recovered") << s.dump(2);
   EXPECT_EQ(s["last_incident"]["attempts"], 1) << s.dump(2);
+}
+
+TEST_F(WatchTest, ReplacementArrivingWithinGraceIsAdoptedWithoutAction) {
+  const std::string name = uniqueName("watch-repl");
+  const int port = freePort();
+  TestContainer c(name, port);
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  WatchProcess watch(dir_, config(c, true, "4s"));
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  std::this_thread::sleep_for(1s);  // snapshot stored
+  // What `docker-compose up` does after a removal: a new container for the same service.
+  ASSERT_TRUE(dockerCli({"rm", "-f", name}).ok());
+  TestContainer replacement(name, port, {"-e", "APP_VERSION=v2"});
+  ASSERT_TRUE(replacement.started()) << replacement.startError();
+  const std::string replacement_id = replacement.id();
+  ASSERT_TRUE(serving(replacement));
+  EXPECT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  // Past the grace: medic took no action, the replacement is the one serving.
+  std::this_thread::sleep_for(5s);
+  EXPECT_EQ(replacement.inspect("{{.Id}}"), replacement_id) << watch.log();
+  EXPECT_NE(replacement.get("/").body.find("v2"), std::string::npos);
+  auto s = watch.service("web");
+  EXPECT_EQ(s["container_id"], replacement_id) << s.dump(2);
+  EXPECT_EQ(s["last_incident"]["outcome"], "replaced") << s.dump(2);
+  EXPECT_EQ(s["last_incident"]["attempts"], 0) << s.dump(2);
+  EXPECT_EQ(s["attempts_in_window"], 0) << s.dump(2) << watch.log();
+}
+
+TEST_F(WatchTest, BrokenNewImageIsRolledBackToTheLastHealthyOne) {
+  const std::string name = uniqueName("watch-rollback");
+  const int port = freePort();
+  TestContainer good(name, port);
+  ASSERT_TRUE(good.started()) << good.startError();
+  ASSERT_TRUE(serving(good));
+  const std::string good_image = good.inspect("{{.Image}}");
+  WatchProcess watch(dir_, config(good));
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  std::this_thread::sleep_for(1s);  // snapshot of the healthy v1 stored
+  // A deploy by another tool: the container is replaced by one from an image that exits at start.
+  ASSERT_TRUE(dockerCli({"rm", "-f", name}).ok());
+  TestContainer bad(name, port, {}, "medic-testserver:bad-exit");
+  ASSERT_TRUE(bad.started()) << bad.startError();
+  EXPECT_TRUE(waitFor([&] { return good.inspect("{{.Image}}") == good_image &&
+                                   good.status() == "running"; },
+                      40s, 200ms))
+      << watch.log();
+  EXPECT_TRUE(serving(good)) << watch.log();
+  EXPECT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  auto s = watch.service("web");
+  EXPECT_EQ(s["last_healthy_image"], good_image) << s.dump(2);
+  EXPECT_NE(watch.log().find("rollback"), std::string::npos);
 }
 
 TEST_F(WatchTest, PausedContainerIsUnpaused) {

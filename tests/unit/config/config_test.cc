@@ -232,12 +232,102 @@ services:
 
 TEST(ConfigGood, ReservedSectionsAreAcceptedIgnoredAndNoted) {
   const Config c = parseConfig(
-      "listen: 127.0.0.1:9000\nalerts:\n  sinks: [{webhook: http://127.0.0.1:9/}]\nphases: {}\n",
+      "listen: 127.0.0.1:9000\ndeploy:\n  validators: [{name: ci}]\nphases: {}\n",
       "medic.yaml");
   EXPECT_EQ(c.listen, "127.0.0.1:9000");
   ASSERT_EQ(c.notes.size(), 2u);
-  EXPECT_THAT(c.notes[0], StartsWith("medic.yaml:2: alerts: reserved"));
-  EXPECT_THAT(c.notes[1], StartsWith("medic.yaml:4: phases: reserved"));
+  EXPECT_THAT(c.notes[0], StartsWith("medic.yaml:4: phases: reserved"));
+  EXPECT_THAT(c.notes[1], StartsWith("medic.yaml:2: deploy: reserved"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// alerts.sinks
+
+TEST(ConfigAlerts, NoSectionMeansNoExtraSinks) {
+  EXPECT_TRUE(parseConfig("listen: 127.0.0.1:9000\n", "medic.yaml").alerts.sinks.empty());
+  EXPECT_TRUE(parseConfig("alerts:\n  sinks: []\n", "medic.yaml").alerts.sinks.empty());
+}
+
+TEST(ConfigAlerts, EverySinkTypeWithItsKeysAndDefaults) {
+  const Config c = parseConfig(R"(
+alerts:
+  sinks:
+    - type: log
+      min_severity: warning
+    - type: file
+    - type: webhook
+      url: http://127.0.0.1:9000/hooks/medic
+      format: slack
+      timeout: 2s
+      retries: 5
+    - type: alertmanager
+      url: http://127.0.0.1:9093
+      min_severity: critical
+    - type: command
+      argv: [/usr/local/bin/page-oncall, --team, web]
+)",
+                               "medic.yaml");
+  EXPECT_TRUE(c.notes.empty()) << "alerts is no longer a reserved section";
+  const auto& s = c.alerts.sinks;
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_EQ(s[0].kind, AlertSinkKind::kLog);
+  EXPECT_EQ(s[0].min_severity, "warning");
+  EXPECT_EQ(s[1].kind, AlertSinkKind::kFile);
+  EXPECT_EQ(s[1].min_severity, "critical");
+  EXPECT_EQ(s[2].kind, AlertSinkKind::kWebhook);
+  EXPECT_EQ(s[2].url, "http://127.0.0.1:9000/hooks/medic");
+  EXPECT_EQ(s[2].format, "slack");
+  EXPECT_EQ(s[2].timeout, Millis(2000));
+  EXPECT_EQ(s[2].retries, 5);
+  EXPECT_EQ(s[2].min_severity, "warning");
+  EXPECT_EQ(s[2].line, 7);
+  EXPECT_EQ(s[3].kind, AlertSinkKind::kAlertmanager);
+  EXPECT_EQ(s[3].min_severity, "critical");
+  EXPECT_EQ(s[3].timeout, Millis(5000));
+  EXPECT_EQ(s[3].retries, 3);
+  EXPECT_EQ(s[4].kind, AlertSinkKind::kCommand);
+  EXPECT_THAT(s[4].argv, ElementsAre("/usr/local/bin/page-oncall", "--team", "web"));
+  EXPECT_EQ(s[4].timeout, Millis(10'000));
+}
+
+TEST(ConfigAlerts, MistakesNameTheLineAndKey) {
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - type: pager\n"),
+              StartsWith("medic.yaml:3: alerts.sinks[0].type: 'pager' is not a sink type"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - url: http://127.0.0.1:1/\n"),
+              StartsWith("medic.yaml:3: alerts.sinks[0]: a sink needs a type"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - type: webhook\n"),
+              StartsWith("medic.yaml:3: alerts.sinks[0]: a webhook sink needs a url"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: https://hooks.example/x}\n"),
+              AllOf(StartsWith("medic.yaml:3: alerts.sinks[0].url:"), HasSubstr("https")));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: \"http://u:p@127.0.0.1/\"}\n"),
+              HasSubstr("credentials in the URL are refused"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: http://127.0.0.1/, "
+                      "format: teams}\n"),
+              HasSubstr("'teams' is not a webhook format; use json or slack"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: log, min_severity: urgent}\n"),
+              HasSubstr("'urgent' is not a severity; use info, warning or critical"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: file, min_severity: warning}\n"),
+              HasSubstr("holds critical alerts only"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: command, url: http://127.0.0.1/}\n"),
+              StartsWith("medic.yaml:3: alerts.sinks[0].url: applies only to webhook and "
+                         "alertmanager sinks, and this is a command sink"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: http://127.0.0.1/, "
+                      "retries: 50}\n"),
+              HasSubstr("50 is out of range; use 0 to 10"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: log}\n    - {type: log}\n"),
+              StartsWith("medic.yaml:4: alerts.sinks[1]: a second log sink"));
+  EXPECT_THAT(errorOf("alerts:\n  sink: []\n"),
+              StartsWith("medic.yaml:2: alerts.sink: unknown key (did you mean 'sinks'?)"));
+}
+
+TEST(ConfigAlerts, CommandsAreArgvListsNeverShellStrings) {
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - type: command\n      argv: \"notify --all\"\n"),
+              AllOf(StartsWith("medic.yaml:4: alerts.sinks[0].argv: no shell strings"),
+                    HasSubstr("medic never runs a shell")));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - type: command\n"),
+              HasSubstr("a command sink needs argv"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: command, argv: []}\n"),
+              HasSubstr("the argv needs at least a program name"));
 }
 
 TEST(ConfigGood, DiamondDependenciesAreNotACycle) {

@@ -183,6 +183,19 @@ TEST(Ladder, RemovedServiceWaitsReplacementGraceThenIsRecreated) {
 // `docker rm -f` kills first: medic sees `die`, starts the dying container, the engine refuses
 // ("marked for removal"), then `destroy` arrives. The refused start must cost no budget, and the
 // removal goes down the recreate path, not the rollback rung.
+// `docker run` creates, then starts: a container seen between the two is its creator's business.
+TEST(Ladder, AFreshlyCreatedContainerIsLeftToItsCreatorThenStarted) {
+  Sim sim({service("web")});
+  ContainerView created = inPhase("c1", Phase::kCreated);
+  created.created_at = sim.clock.now.wall - 500ms;
+  EXPECT_TRUE(Sim::recoveries(sim.seen("web", created)).empty());
+  EXPECT_EQ(sim.state("web"), "starting");
+  // Still created long after: nobody is going to start it, medic does.
+  sim.clock.advance(5s);
+  Action start = onlyRecovery(sim.seen("web", created));
+  EXPECT_EQ(start.kind, ActionKind::kStart);
+}
+
 TEST(Ladder, StartRefusedBecauseTheContainerIsBeingRemovedCostsNoAttempt) {
   Sim sim({service("web")});
   sim.seen("web", running("c1"));
