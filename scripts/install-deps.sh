@@ -14,10 +14,12 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # test and demo peers: the engine, compose, the offline test image's busybox, HTTP pokes
   docker.io docker-compose busybox-static curl jq
-  # alert sink peer: a real Alertmanager for the alerts integration tests
-  prometheus-alertmanager
   # /metrics checks: promtool and a real Prometheus scraping 127.0.0.1
   prometheus
+  # alert sink peer: a real Alertmanager for the alerts integration tests
+  prometheus-alertmanager
+  # a wall-clock jump under medic (libfaketime), without touching the machine clock
+  faketime
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
