@@ -24,8 +24,9 @@ using namespace std::chrono_literals;
 /// selection off, so parallel tests never touch each other's containers).
 class WatchProcess {
  public:
-  WatchProcess(const TempDir& dir, const std::string& config_path)
-      : dir_(dir), config_(config_path), port_(freePort()) {
+  using Env = std::vector<std::pair<std::string, std::string>>;
+  WatchProcess(const TempDir& dir, const std::string& config_path, Env env = {})
+      : dir_(dir), config_(config_path), port_(freePort()), env_(std::move(env)) {
     start();
   }
   ~WatchProcess() { stop(SIGTERM); }
@@ -38,6 +39,7 @@ class WatchProcess {
       dup2(fd, 1);
       dup2(fd, 2);
       setpgid(0, 0);
+      for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
       const std::string listen = "127.0.0.1:" + std::to_string(port_);
       const std::string state = dir_.path() + "/state";
       const std::string bin = medicBinary();
@@ -84,6 +86,7 @@ class WatchProcess {
   const TempDir& dir_;
   std::string config_;
   int port_;
+  Env env_;
   pid_t pid_ = -1;
 };
 
@@ -219,6 +222,44 @@ TEST_F(WatchTest, BrokenNewImageIsRolledBackToTheLastHealthyOne) {
   auto s = watch.service("web");
   EXPECT_EQ(s["last_healthy_image"], good_image) << s.dump(2);
   EXPECT_NE(watch.log().find("rollback"), std::string::npos);
+}
+
+// All schedules run on the monotonic clock: jumping medic's wall clock (libfaketime, only inside
+// the medic process; the machine's clock is untouched) neither fires the replacement grace early
+// nor delays it.
+TEST_F(WatchTest, WallClockJumpChangesNoSchedule) {
+  const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+  if (access(kFaketime, R_OK) != 0) {
+    if (dockerRequired()) GTEST_FAIL() << kFaketime << " missing: apt-get install faketime";
+    GTEST_SKIP() << kFaketime << " missing: apt-get install faketime";
+  }
+  auto c = TestContainer::start("watch-clock");
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  const std::string offset_file = dir_.write("faketime", "+0\n");
+  WatchProcess watch(dir_, config(c, true, "3s"),
+                     {{"LD_PRELOAD", kFaketime},
+                      {"FAKETIME_TIMESTAMP_FILE", offset_file},
+                      {"FAKETIME_NO_CACHE", "1"},
+                      {"FAKETIME_DONT_FAKE_MONOTONIC", "1"}});
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  std::this_thread::sleep_for(1s);  // snapshot stored
+  for (const char* jump : {"+2h", "-2h"}) {
+    SCOPED_TRACE(jump);
+    dir_.write("faketime", std::string(jump) + "\n");
+    const std::string old_id = c.id();
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(dockerCli({"rm", "-f", c.name()}).ok());
+    auto recreated = [&] {
+      return containerExists(c.name()) && c.inspect("{{.Id}}") != old_id;
+    };
+    ASSERT_TRUE(waitFor(recreated, 20s, 50ms)) << watch.log();
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(took, 2900ms) << "recreated before the 3 s grace ended";
+    EXPECT_LT(took, 8s) << "recreate delayed by the wall-clock jump";
+    EXPECT_TRUE(serving(c)) << watch.log();
+    ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  }
 }
 
 TEST_F(WatchTest, PausedContainerIsUnpaused) {
