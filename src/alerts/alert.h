@@ -3,11 +3,10 @@
 /// (firing -> resolved; acked is a flag a person sets, not a state).
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "core/time.h"
 
@@ -34,7 +33,8 @@ struct AlertSpec {
   std::string service;  ///< "" for host-wide alerts
   std::string title;    ///< short: "webui failed"
   std::string text;     ///< one or more sentences: what happened, what medic does, what to do
-  nlohmann::json labels = nlohmann::json::object();  ///< extra string labels (Alertmanager, webhook)
+  nlohmann::json labels =
+      nlohmann::json::object();  ///< extra string labels (Alertmanager, webhook)
 };
 
 struct Alert {

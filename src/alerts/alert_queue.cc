@@ -1,13 +1,13 @@
 #include "alerts/alert_queue.h"
 
-#include <algorithm>
-#include <deque>
-#include <exception>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <spdlog/spdlog.h>
+#include <deque>
+#include <exception>
 
 #include "evidence/redact.h"
 #include "store/store.h"
@@ -34,7 +34,9 @@ std::string bounded(std::string_view text, size_t max) {
   return std::string(text.substr(0, cut)) + std::string(kMark);
 }
 
-WallTime fromMillis(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
+WallTime fromMillis(int64_t ms) {
+  return WallTime(std::chrono::milliseconds(ms));
+}
 
 Alert fromRecord(const store::AlertRecord& r) {
   Alert a;
@@ -127,11 +129,13 @@ AlertQueue::AlertQueue(asio::any_io_executor loop, store::Store* store, Options 
   if (options_.resend_interval < Millis(1000)) options_.resend_interval = Millis(1000);
 }
 
-AlertQueue::~AlertQueue() { stop(); }
+AlertQueue::~AlertQueue() {
+  stop();
+}
 
 void AlertQueue::addSink(std::string name, Severity min_severity, std::unique_ptr<Sink> sink) {
-  workers_.push_back(std::make_shared<Worker>(loop_, std::move(name), min_severity,
-                                              std::move(sink), options_.sink_queue_capacity));
+  workers_.push_back(std::make_shared<Worker>(loop_, std::move(name), min_severity, std::move(sink),
+                                              options_.sink_queue_capacity));
 }
 
 Status AlertQueue::start() {
@@ -266,9 +270,9 @@ Result<Alert> AlertQueue::raise(const AlertSpec& spec, WallTime now) {
     }
     if (!persisted) {
       ++store_failures_;
-      spdlog::warn("alert {} is delivered but not stored: {}", spec.dedup_key,
-                   up ? std::string("the stored row could not be read back")
-                      : up.error().describe());
+      spdlog::warn(
+          "alert {} is delivered but not stored: {}", spec.dedup_key,
+          up ? std::string("the stored row could not be read back") : up.error().describe());
     }
   }
   if (!persisted) {

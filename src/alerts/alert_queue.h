@@ -15,6 +15,8 @@
 /// every firing alert at start and every resend_interval.
 
 #include <array>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -22,9 +24,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "alerts/alert.h"
 #include "alerts/sink.h"

@@ -3,17 +3,16 @@
 /// through its own bounded queue and its own coroutine (alert_queue.h), so a dead or slow sink
 /// delays nothing but itself.
 
-#include <string>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "alerts/alert.h"
 #include "core/result.h"

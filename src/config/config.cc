@@ -511,22 +511,21 @@ class Parser {
       fail(v, "expected a sink like {type: webhook, url: \"http://127.0.0.1:9000/hook\"}, got " +
                   describe(v.node));
     }
-    Fields f(*this, v,
-             {"type", "min_severity", "url", "format", "argv", "timeout", "retries"});
+    Fields f(*this, v, {"type", "min_severity", "url", "format", "argv", "timeout", "retries"});
     const auto type = f.get("type");
     if (!type) fail(v, "a sink needs a type: log, file, webhook, alertmanager or command");
     AlertSinkConfig s;
     s.line = v.mark.is_null() ? 0 : v.mark.line + 1;
     const std::string kind = string(*type);
-    static constexpr AlertSinkKind kKinds[] = {AlertSinkKind::kLog, AlertSinkKind::kFile,
-                                               AlertSinkKind::kWebhook,
-                                               AlertSinkKind::kAlertmanager,
-                                               AlertSinkKind::kCommand};
+    static constexpr AlertSinkKind kKinds[] = {
+        AlertSinkKind::kLog, AlertSinkKind::kFile, AlertSinkKind::kWebhook,
+        AlertSinkKind::kAlertmanager, AlertSinkKind::kCommand};
     const auto* found = std::find_if(std::begin(kKinds), std::end(kKinds),
                                      [&](AlertSinkKind k) { return kind == toString(k); });
     if (found == std::end(kKinds)) {
-      fail(*type, shown(kind) + " is not a sink type; use log, file, webhook, alertmanager or "
-                                "command");
+      fail(*type, shown(kind) +
+                      " is not a sink type; use log, file, webhook, alertmanager or "
+                      "command");
     }
     s.kind = *found;
     // Which keys each type takes, so a url on a command (say) is an error, not silently unused.
@@ -542,21 +541,21 @@ class Parser {
     only("retries", http, "webhook and alertmanager");
     only("format", s.kind == AlertSinkKind::kWebhook, "webhook");
     only("argv", s.kind == AlertSinkKind::kCommand, "command");
-    only("timeout", http || s.kind == AlertSinkKind::kCommand,
-         "webhook, alertmanager and command");
+    only("timeout", http || s.kind == AlertSinkKind::kCommand, "webhook, alertmanager and command");
 
     s.min_severity = s.kind == AlertSinkKind::kLog    ? "info"
                      : s.kind == AlertSinkKind::kFile ? "critical"
                                                       : "warning";
     if (auto x = f.get("min_severity")) {
       s.min_severity = string(*x);
-      if (s.min_severity != "info" && s.min_severity != "warning" &&
-          s.min_severity != "critical") {
+      if (s.min_severity != "info" && s.min_severity != "warning" && s.min_severity != "critical") {
         fail(*x, shown(s.min_severity) + " is not a severity; use info, warning or critical");
       }
       if (s.kind == AlertSinkKind::kFile && s.min_severity != "critical") {
-        fail(*x, "the file sink is alerts/critical-failures.json and holds critical alerts only; "
-                 "use a log, webhook or command sink for " + s.min_severity + " alerts");
+        fail(*x,
+             "the file sink is alerts/critical-failures.json and holds critical alerts only; "
+             "use a log, webhook or command sink for " +
+                 s.min_severity + " alerts");
       }
     }
     if (http) {
@@ -564,14 +563,16 @@ class Parser {
       if (!url) fail(v, "a " + kind + " sink needs a url: key (e.g. http://127.0.0.1:9093)");
       s.url = string(*url);
       if (s.url.rfind("https://", 0) == 0) {
-        fail(*url, shown(s.url) + ": https is not supported for alert sinks yet; use http:// "
-                                  "(e.g. through a local relay)");
+        fail(*url, shown(s.url) +
+                       ": https is not supported for alert sinks yet; use http:// "
+                       "(e.g. through a local relay)");
       }
       if (s.url.rfind("http://", 0) != 0) fail(*url, shown(s.url) + " must start with http://");
       checkStatus(*url, checkHttpUrl(s.url));
       if (s.url.find('@') != std::string::npos) {
-        fail(*url, "credentials in the URL are refused (medic logs sink URLs); put a token in "
-                   "the path or use a relay");
+        fail(*url,
+             "credentials in the URL are refused (medic logs sink URLs); put a token in "
+             "the path or use a relay");
       }
     }
     if (auto x = f.get("format")) {

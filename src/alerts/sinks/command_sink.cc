@@ -8,13 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/thread_pool.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
-
-#include <boost/asio/thread_pool.hpp>
 
 namespace medic::alerts {
 namespace {
@@ -132,8 +131,8 @@ Result<CommandResult> runAlertCommand(const std::vector<std::string>& argv,
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&attr, 0);
   sigset_t none;
   sigemptyset(&none);
@@ -186,7 +185,9 @@ struct CommandSink::Thread {
 CommandSink::CommandSink(std::vector<std::string> argv, Millis timeout)
     : argv_(std::move(argv)), timeout_(timeout), thread_(std::make_unique<Thread>()) {}
 
-CommandSink::~CommandSink() { thread_->pool.join(); }
+CommandSink::~CommandSink() {
+  thread_->pool.join();
+}
 
 boost::asio::awaitable<Status> CommandSink::deliver(const Alert& alert, const SinkContext& ctx) {
   const SinkContext own{ctx.loop, thread_->pool.get_executor()};
@@ -197,13 +198,13 @@ boost::asio::awaitable<Status> CommandSink::deliver(const Alert& alert, const Si
   Result<CommandResult> result = co_await runBlocking(own, std::move(run));
   if (!result) co_return result.error();
   if (result->timed_out) {
-    co_return Error::make(ErrorKind::kTimeout, "alert command " + argv_[0] + " did not finish within " +
-                                                   std::to_string(timeout_.count()) +
-                                                   " ms and was killed");
+    co_return Error::make(ErrorKind::kTimeout,
+                          "alert command " + argv_[0] + " did not finish within " +
+                              std::to_string(timeout_.count()) + " ms and was killed");
   }
   if (result->exit_code != 0) {
     co_return Error::make(ErrorKind::kIo, "alert command " + argv_[0] + " exited with status " +
-                                                  std::to_string(result->exit_code));
+                                              std::to_string(result->exit_code));
   }
   co_return okStatus();
 }

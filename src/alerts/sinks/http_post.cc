@@ -1,8 +1,6 @@
 #include "alerts/sinks/http_post.h"
 
 #include <algorithm>
-#include <cctype>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 
 namespace medic::alerts {
 namespace asio = boost::asio;
@@ -33,8 +32,9 @@ Result<HttpTarget> parseHttpTarget(std::string_view url) {
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (lower.rfind("https://", 0) == 0) {
-    return bad(url, "https is not supported for alert sinks yet; use http:// (e.g. through a "
-                    "local relay)");
+    return bad(url,
+               "https is not supported for alert sinks yet; use http:// (e.g. through a "
+               "local relay)");
   }
   if (lower.rfind("http://", 0) != 0) return bad(url, "must start with http://");
   std::string_view rest = url.substr(7);
@@ -66,10 +66,10 @@ Result<HttpTarget> parseHttpTarget(std::string_view url) {
     port = authority.substr(colon + 1);
   }
   if (host.empty()) return bad(url, "has no host");
-  const bool numeric = !port.empty() && port.size() <= 5 &&
-                       std::all_of(port.begin(), port.end(), [](char c) {
-                         return std::isdigit(static_cast<unsigned char>(c));
-                       });
+  const bool numeric =
+      !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      });
   if (!numeric || std::stoi(std::string(port)) < 1 || std::stoi(std::string(port)) > 65535) {
     return bad(url, "the port must be a number from 1 to 65535");
   }
@@ -85,8 +85,8 @@ asio::awaitable<Result<PostReply>> postJsonOnce(const HttpTarget& t, const std::
   asio::ip::tcp::resolver resolver(ex);
   const std::string what = "POST " + t.url;
   auto timed_out = [&] {
-    return Error::make(ErrorKind::kTimeout, what + ": no answer within " +
-                                                std::to_string(timeout.count()) + " ms");
+    return Error::make(ErrorKind::kTimeout,
+                       what + ": no answer within " + std::to_string(timeout.count()) + " ms");
   };
 
   // The resolver has no deadline of its own: race it against a timer.
@@ -103,11 +103,12 @@ asio::awaitable<Result<PostReply>> postJsonOnce(const HttpTarget& t, const std::
     co_return Error::make(ErrorKind::kUnreachable,
                           what + ": cannot resolve " + t.host + ": " + rec.message());
   }
-  const auto left = timeout - std::chrono::duration_cast<Millis>(
-                                  std::chrono::steady_clock::now() - started);
+  const auto left =
+      timeout - std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
   stream.expires_after(std::max(left, Millis(1)));
 
-  auto [cec, endpoint] = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+  auto [cec, endpoint] =
+      co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
   if (cec == beast::error::timeout) co_return timed_out();
   if (cec) {
     co_return Error::make(ErrorKind::kUnreachable,
@@ -120,18 +121,20 @@ asio::awaitable<Result<PostReply>> postJsonOnce(const HttpTarget& t, const std::
   req.set(bhttp::field::connection, "close");
   req.body() = body;
   req.prepare_payload();
-  auto [wec, written] = co_await bhttp::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
+  auto [wec, written] =
+      co_await bhttp::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
   if (wec == beast::error::timeout) co_return timed_out();
   if (wec) co_return Error::make(ErrorKind::kUnreachable, what + ": send failed: " + wec.message());
 
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(kMaxReplyBytes);
-  auto [rdec, read] = co_await bhttp::async_read(stream, buffer, parser,
-                                                 asio::as_tuple(asio::use_awaitable));
+  auto [rdec, read] =
+      co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
   if (rdec == beast::error::timeout) co_return timed_out();
   if (rdec && rdec != bhttp::error::body_limit) {
-    co_return Error::make(ErrorKind::kUnreachable, what + ": no valid HTTP answer: " + rdec.message());
+    co_return Error::make(ErrorKind::kUnreachable,
+                          what + ": no valid HTTP answer: " + rdec.message());
   }
   beast::error_code ignored;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -2,10 +2,9 @@
 /// JSON POST over plain HTTP for the webhook and Alertmanager sinks: a deadline on every attempt,
 /// retries with exponential backoff on failures worth retrying, errors as values.
 
+#include <boost/asio/awaitable.hpp>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "core/result.h"
 #include "core/time.h"
@@ -26,9 +25,9 @@ struct HttpTarget {
 Result<HttpTarget> parseHttpTarget(std::string_view url);
 
 struct RetryPolicy {
-  Millis timeout{5000};           ///< per attempt: resolve, connect, send and receive together
-  int retries = 3;                ///< attempts after the first
-  Millis backoff_initial{500};    ///< wait before the first retry; doubles each time
+  Millis timeout{5000};         ///< per attempt: resolve, connect, send and receive together
+  int retries = 3;              ///< attempts after the first
+  Millis backoff_initial{500};  ///< wait before the first retry; doubles each time
   Millis backoff_max{30'000};
 };
 

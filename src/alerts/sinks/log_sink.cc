@@ -21,12 +21,13 @@ Status appendLine(const std::filesystem::path& path, const std::string& line) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) {
-    return Error::make(ErrorKind::kIo, "cannot create " + path.parent_path().string() + ": " +
-                                           ec.message());
+    return Error::make(ErrorKind::kIo,
+                       "cannot create " + path.parent_path().string() + ": " + ec.message());
   }
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return Error::make(ErrorKind::kIo, "cannot open " + path.string() + ": " + std::strerror(errno));
+    return Error::make(ErrorKind::kIo,
+                       "cannot open " + path.string() + ": " + std::strerror(errno));
   }
   // One write() of the whole line: O_APPEND keeps concurrent writers' lines whole.
   const ssize_t n = ::write(fd, line.data(), line.size());
@@ -35,8 +36,8 @@ Status appendLine(const std::filesystem::path& path, const std::string& line) {
   if (n != static_cast<ssize_t>(line.size())) {
     const std::string why = n < 0 ? std::strerror(write_errno) : "short write";
     return Error::make(ErrorKind::kIo, (write_errno == ENOSPC ? "disk full: " : "") +
-                                           std::string("cannot append to ") + path.string() +
-                                           ": " + why);
+                                           std::string("cannot append to ") + path.string() + ": " +
+                                           why);
   }
   return okStatus();
 }

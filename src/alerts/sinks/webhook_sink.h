@@ -1,6 +1,6 @@
 #pragma once
-/// A webhook: each alert change is POSTed as JSON to an http:// URL, with a deadline per attempt and
-/// retries with exponential backoff. `slack` format sends Slack's incoming-webhook shape
+/// A webhook: each alert change is POSTed as JSON to an http:// URL, with a deadline per attempt
+/// and retries with exponential backoff. `slack` format sends Slack's incoming-webhook shape
 /// {"text": "..."} (Mattermost and Rocket.Chat accept it too).
 
 #include <string>

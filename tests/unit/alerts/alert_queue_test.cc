@@ -307,7 +307,8 @@ TEST(AlertQueueResend, FiringAlertsAreSentAgainEveryResendInterval) {
   ASSERT_TRUE(q.start());
   ASSERT_TRUE(q.raise(spec("a", Severity::kCritical), kT0));
   ASSERT_TRUE(q.raise(spec("b", Severity::kInfo), kT0));  // below the sink's minimum
-  ASSERT_TRUE(runUntil(io, [&] { return am->delivered.size() >= 2; }, std::chrono::seconds(3)));
+  ASSERT_TRUE(runUntil(
+      io, [&] { return am->delivered.size() >= 2; }, std::chrono::seconds(3)));
   EXPECT_EQ(am->delivered[0].dedup_key, "a");
   EXPECT_EQ(am->delivered[1].dedup_key, "a");
 }

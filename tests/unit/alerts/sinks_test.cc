@@ -87,13 +87,12 @@ TEST(AlertmanagerPayload, HasTheV2ShapeAndEndsAtOnlyWhenResolved) {
   ASSERT_TRUE(firing.is_array());
   ASSERT_EQ(firing.size(), 1u);
   const auto& item = firing[0];
-  EXPECT_EQ(item["labels"],
-            nlohmann::json({{"alertname", "webui failed"},
-                            {"severity", "critical"},
-                            {"service", "webui"},
-                            {"instance", "host1"},
-                            {"medic_key", "failed:webui"},
-                            {"team", "web"}}));
+  EXPECT_EQ(item["labels"], nlohmann::json({{"alertname", "webui failed"},
+                                            {"severity", "critical"},
+                                            {"service", "webui"},
+                                            {"instance", "host1"},
+                                            {"medic_key", "failed:webui"},
+                                            {"team", "web"}}));
   EXPECT_EQ(item["annotations"]["summary"], "webui failed");
   EXPECT_EQ(item["annotations"]["description"], a.text);
   EXPECT_EQ(item["startsAt"], "2027-01-15T08:00:00.123Z");
@@ -129,9 +128,9 @@ TEST(HttpTarget, ParsesHostPortAndPath) {
 }
 
 TEST(HttpTarget, RefusesWhatItCannotSendSafely) {
-  for (const char* url : {"https://127.0.0.1/x", "ftp://127.0.0.1/", "http://user:pw@127.0.0.1/",
-                          "http://127.0.0.1:0/", "http://127.0.0.1:99999/", "http:///x",
-                          "http://127.0.0.1/#frag"}) {
+  for (const char* url :
+       {"https://127.0.0.1/x", "ftp://127.0.0.1/", "http://user:pw@127.0.0.1/",
+        "http://127.0.0.1:0/", "http://127.0.0.1:99999/", "http:///x", "http://127.0.0.1/#frag"}) {
     auto t = parseHttpTarget(url);
     EXPECT_FALSE(t) << url;
     if (!t) {
