@@ -659,7 +659,16 @@ asio::awaitable<void> Daemon::execute(supervisor::Action a) {
   }
   if (!result) spdlog::error("{}: {} failed: {}", a.service, supervisor::toString(a.kind), result.error().describe());
   recreating_.erase(a.service);
-  feed(supervisor::ActionDone{a.id, result.ok(), result ? "" : result.error().message, new_id});
+  const bool reached = result || result.error().kind != ErrorKind::kUnreachable;
+  if (!reached && engine_reachable_) {
+    // The engine went away under the action (e.g. dockerd shutting down, which first reports
+    // its containers dying): say so before the result, so nothing is retried until it is back.
+    engine_reachable_ = false;
+    feed(supervisor::EngineStatus{false});
+  }
+  supervisor::ActionDone done{a.id, result.ok(), result ? "" : result.error().message, new_id};
+  done.reached_engine = reached;
+  feed(done);
   if (result) {
     // New container or restarted: probe counters start fresh.
     if (auto it = probes_.find(a.service); it != probes_.end() && it->second) {

@@ -79,6 +79,8 @@ struct ActionDone {
   bool ok = false;
   std::string error;             ///< kRecreate without a snapshot: contains "no snapshot"
   std::string new_container_id;  ///< kRecreate/kRollback: the container that now serves
+  /// False when the engine could not be reached at all: nothing was done, so no budget is spent.
+  bool reached_engine = true;
 };
 
 /// Operator: `medic recover S`. Clears escalation and gives a fresh budget.

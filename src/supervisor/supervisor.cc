@@ -391,11 +391,12 @@ void Supervisor::onActionDone(const ActionDone& done, Now now, Decision& d) {
     // The container vanished under the action (`docker rm -f` sends die before destroy): the
     // attempt never reached a container, so it costs no budget; the destroy event or the next
     // resync decides what comes next.
-    const bool vanished = (act.kind == ActionKind::kStart || act.kind == ActionKind::kRestart ||
-                           act.kind == ActionKind::kUnpause) &&
-                          (done.error.find("marked for removal") != std::string::npos ||
-                           done.error.find("No such container") != std::string::npos ||
-                           done.error.find("is being removed") != std::string::npos);
+    const bool restart_like = act.kind == ActionKind::kStart || act.kind == ActionKind::kRestart ||
+                              act.kind == ActionKind::kUnpause;
+    const bool target_gone = done.error.find("marked for removal") != std::string::npos ||
+                             done.error.find("No such container") != std::string::npos ||
+                             done.error.find("is being removed") != std::string::npos;
+    const bool vanished = !done.reached_engine || (restart_like && target_gone);
     if (vanished && r->incident) {
       r->attempts.refundLast();
       if (r->incident->attempts > 0) --r->incident->attempts;

@@ -183,6 +183,18 @@ TEST(Ladder, RemovedServiceWaitsReplacementGraceThenIsRecreated) {
 // `docker rm -f` kills first: medic sees `die`, starts the dying container, the engine refuses
 // ("marked for removal"), then `destroy` arrives. The refused start must cost no budget, and the
 // removal goes down the recreate path, not the rollback rung.
+// dockerd shutting down reports its containers dying before its socket goes away: a start that
+// could not reach the engine did nothing and spends no budget.
+TEST(Ladder, AnActionThatNeverReachedTheEngineCostsNoAttempt) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  Action start = onlyRecovery(sim.event("web", "c1", "die", 0ms, 0));
+  ActionDone lost{start.id, false, "cannot connect to the Docker engine", ""};
+  lost.reached_engine = false;
+  sim.feed(lost);
+  EXPECT_EQ(sim.status("web").attempts_in_window, 0);
+}
+
 // `docker run` creates, then starts: a container seen between the two is its creator's business.
 TEST(Ladder, AFreshlyCreatedContainerIsLeftToItsCreatorThenStarted) {
   Sim sim({service("web")});
