@@ -80,7 +80,33 @@ std::vector<std::string> redactEnv(const std::vector<std::string>& env) {
   return out;
 }
 
+namespace {
+std::string redactPiece(std::string_view text);
+}  // namespace
+
+/// std::regex recurses per character, so a long input would exhaust the stack: the patterns run
+/// over pieces of at most kPiece bytes, cut at whitespace (no pattern matches across a newline, and
+/// a piece ends only after whitespace that no secret contains).
 std::string redactText(std::string_view text) {
+  constexpr size_t kPiece = 1024;
+  if (text.size() <= kPiece) return redactPiece(text);
+  std::string out;
+  out.reserve(text.size());
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = std::min(text.size(), start + kPiece);
+    if (end < text.size()) {
+      size_t cut = text.find_last_of(" \t\r\n", end);
+      if (cut != std::string_view::npos && cut > start) end = cut + 1;
+    }
+    out += redactPiece(text.substr(start, end - start));
+    start = end;
+  }
+  return out;
+}
+
+namespace {
+std::string redactPiece(std::string_view text) {
   std::string s(text);
   // scheme://user:password@host -> scheme://user:[REDACTED]@host
   static const std::regex kUrlPassword(R"(([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+):[^@\s/]+@)");
@@ -99,6 +125,7 @@ std::string redactText(std::string_view text) {
   s = std::regex_replace(s, kJwt, "[REDACTED]");
   return redactTokenShapedRuns(s);
 }
+}  // namespace
 
 nlohmann::json redactJson(const nlohmann::json& doc) {
   if (doc.is_object()) {

@@ -30,6 +30,16 @@ TEST(Redact, UrlPasswordsBearerTokensAndJwtsInText) {
   EXPECT_EQ(redactText(std::string("key ") + kCanaryToken), "key [REDACTED]");
 }
 
+TEST(Redact, LongTextIsRedactedWithoutExhaustingTheStack) {
+  std::string body;
+  for (int i = 0; i < 4000; ++i) body += "line " + std::to_string(i) + " of a long health log\n";
+  body += std::string("password=") + kCanaryPassword + "\n";
+  body += std::string(70000, 'x');  // one long word, no whitespace to cut at
+  const std::string out = redactText(body);
+  EXPECT_EQ(out.find("CANARY"), std::string::npos);
+  EXPECT_NE(out.find("line 3999 of a long health log"), std::string::npos);
+}
+
 TEST(Redact, KeepsIdentifiersPeopleNeed) {
   const std::string digest =
       "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
