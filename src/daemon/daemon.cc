@@ -11,6 +11,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "alerts/configure.h"
 #include "check/check_pass.h"
 #include "core/atomic_file.h"
 #include "core/log.h"
@@ -31,7 +32,6 @@ asio::awaitable<void> sleepFor(Millis d) {
   co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
-std::string severityName(supervisor::Severity s) { return supervisor::toString(s); }
 
 }  // namespace
 
@@ -79,6 +79,17 @@ Status Daemon::start() {
   if (!token) return Error::make(ErrorKind::kIo, "token: " + token.error().message);
   token_ = *token;
 
+  // Alerts: the log and critical-file sinks always, plus what medic.yaml's alerts.sinks asks for.
+  alerts_ = std::make_unique<alerts::AlertQueue>(io_.get_executor(), store_.get());
+  if (auto st = alerts::addConfiguredSinks(*alerts_, options_.config.alerts, dir); !st) {
+    return st.error();
+  }
+  if (auto st = alerts_->start(); !st) {
+    spdlog::error("alerts: {}", st.error().message);
+  }
+  metrics_ = std::make_unique<metrics::MedicMetrics>();
+  metrics_->setSnapshotSource([this] { return metricsSnapshot(); });
+
   registerRoutes();
   server_ = std::make_unique<http::Server>(io_.get_executor(), router_, http::SecurityPolicy{token_, {}});
   const std::string listen =
@@ -108,6 +119,7 @@ void Daemon::stop() {
   stopping_ = true;
   spdlog::info("medic stopping");
   if (server_) server_->stop();
+  if (alerts_) alerts_->stop();
   wake_timer_.cancel();
   resync_kick_.cancel();
   std::error_code ec;
@@ -157,54 +169,71 @@ void Daemon::armWakeTimer() {
 
 void Daemon::handleNotice(const supervisor::Notice& n) {
   const auto t = now();
-  const std::string sev = severityName(n.severity);
-  auto log = [&](const std::string& line) {
-    if (n.severity == supervisor::Severity::kCritical) {
-      spdlog::critical("{}", line);
-    } else if (n.severity == supervisor::Severity::kWarning) {
-      spdlog::warn("{}", line);
-    } else {
-      spdlog::info("{}", line);
-    }
-  };
-  log((n.service.empty() ? std::string() : n.service + ": ") + n.text);
-  // One line per alert-worthy notice in logs/monitoring-alerts.log.
-  if (n.severity != supervisor::Severity::kInfo || n.kind == "recovered") {
-    std::ofstream out(options_.state_dir + "/logs/monitoring-alerts.log", std::ios::app);
-    out << formatWallTime(t.wall) << " " << sev << " " << n.kind << " "
-        << (n.service.empty() ? "-" : n.service) << " " << n.text << "\n";
+  const std::string line = (n.service.empty() ? std::string() : n.service + ": ") + n.text;
+  if (n.severity == supervisor::Severity::kCritical) {
+    spdlog::critical("{}", line);
+  } else if (n.severity == supervisor::Severity::kWarning) {
+    spdlog::warn("{}", line);
+  } else {
+    spdlog::info("{}", line);
   }
-  if (!store_) return;
-  const std::string key = n.kind == "recovered" || n.kind == "replaced" ? "" : n.kind + ":" + n.service;
+  if (metrics_ && (n.kind == "recovered" || n.kind == "replaced") &&
+      n.data.contains("recovery_seconds")) {
+    metrics_->recordDetection(n.data.value("detection_seconds", 0.0));
+    const auto it = last_action_.find(n.service);
+    metrics_->recordRecovery(n.service, n.kind == "replaced" ? "replaced"
+                                        : it != last_action_.end() ? it->second
+                                                                   : "none",
+                             true, n.data.value("recovery_seconds", 0.0));
+  }
+  if (metrics_ && n.kind == "escalated") metrics_->recordRecovery(n.service, "escalate", false, 0);
+  if (!alerts_) return;
+  // A good outcome resolves what was firing for that service (or the host).
   if (n.kind == "recovered" || n.kind == "replaced" || n.kind == "engine_back" ||
-      n.kind == "panic_over") {
-    // A good outcome resolves what was firing for that service (or host).
+      n.kind == "panic_over" || n.kind == "maintenance") {
     for (const char* k : {"failed", "escalated", "missing", "flapping", "action_failed",
                           "engine_unreachable", "panic"}) {
-      (void)store_->resolveAlert(std::string(k) + ":" + n.service, toUnixMillis(t.wall));
+      (void)alerts_->resolve(std::string(k) + ":" + n.service, t.wall);
     }
+    if (n.kind == "engine_back" || n.kind == "panic_over") {
+      (void)alerts_->resolve(n.kind == "engine_back" ? "engine_unreachable:" : "panic:", t.wall);
+    }
+    return;
   }
   if (n.severity == supervisor::Severity::kInfo) return;
-  store::AlertRecord a;
-  a.dedup_key = key;
-  a.severity = sev;
-  a.service = n.service;
-  a.title = n.kind;
-  a.text = n.text;
-  a.state = store::AlertState::kFiring;
-  a.created_at_ms = toUnixMillis(t.wall);
-  a.updated_at_ms = a.created_at_ms;
-  (void)store_->upsertAlert(a);
-  if (n.severity == supervisor::Severity::kCritical) {
-    auto alerts = store_->listAlerts(false);
-    if (alerts) {
-      nlohmann::json arr = nlohmann::json::array();
-      for (const auto& r : *alerts) {
-        if (r.severity == "critical") arr.push_back(alertToJson(r));
-      }
-      (void)writeFileAtomic(options_.state_dir + "/alerts/critical-failures.json", arr.dump(2) + "\n");
-    }
+  alerts::AlertSpec spec;
+  spec.dedup_key = n.kind + ":" + n.service;
+  spec.severity = n.severity == supervisor::Severity::kCritical ? alerts::Severity::kCritical
+                                                                : alerts::Severity::kWarning;
+  spec.service = n.service;
+  spec.title = (n.service.empty() ? std::string("host") : n.service) + " " + n.kind;
+  spec.text = n.text;
+  if (auto r = alerts_->raise(spec, t.wall); !r) {
+    spdlog::error("alert not raised: {}", r.error().message);
   }
+}
+
+metrics::Snapshot Daemon::metricsSnapshot() const {
+  metrics::Snapshot snap;
+  const auto status = statusJson();
+  if (status["health_score"].is_number()) snap.health_score = status["health_score"].get<double>();
+  for (const auto& s : status["services"]) {
+    metrics::ServiceSample sample;
+    sample.name = s.value("name", "");
+    sample.state = s.value("state", "unknown");
+    sample.up = sample.state == "healthy";
+    snap.services.push_back(std::move(sample));
+  }
+  snap.engine_reachable = engine_reachable_;
+  snap.panic_mode = core_->panicMode();
+  snap.observe_only = observe_only_;
+  if (alerts_) {
+    const auto c = alerts_->counters();
+    snap.alerts_firing["info"] = static_cast<int>(c.firingCount(alerts::Severity::kInfo));
+    snap.alerts_firing["warning"] = static_cast<int>(c.firingCount(alerts::Severity::kWarning));
+    snap.alerts_firing["critical"] = static_cast<int>(c.firingCount(alerts::Severity::kCritical));
+  }
+  return snap;
 }
 
 void Daemon::persist(const std::string& service) {
@@ -283,6 +312,7 @@ asio::awaitable<void> Daemon::eventLoop() {
     auto ended = co_await docker_->streamEvents(opts, [this](const docker::Event& e) { onEvent(e); });
     if (stopping_) break;
     ++reconnects_;
+    if (metrics_) metrics_->recordEventStreamReconnect();
     spdlog::warn("event stream ended ({}); reconnecting",
                  ended ? std::string("closed by the engine") : ended.error().message);
     co_await sleepFor(Millis(200));
@@ -440,6 +470,13 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
       std::vector<std::string> ids;
       for (size_t i = 0; i < results.size() && i < ps.trackers.size(); ++i) {
         ps.trackers[i].record(results[i].ok);
+        if (metrics_) {
+          double seconds = 0;
+          for (const auto& ev : evidence) {
+            if (ev.id == results[i].evidence_id) seconds = ev.data.value("latency_ms", 0) / 1000.0;
+          }
+          metrics_->recordProbe(service, results[i].name, results[i].kind, seconds, results[i].ok);
+        }
         if (!results[i].evidence_id.empty()) ids.push_back(results[i].evidence_id);
         auto state = ps.trackers[i].state();
         if (state != probes::ProbeState::kPassing) all_passing = false;
@@ -602,6 +639,7 @@ asio::awaitable<void> Daemon::execute(supervisor::Action a) {
     }
   }
   spdlog::info("{}: {} (attempt {}): {}", a.service, supervisor::toString(a.kind), a.attempt, a.reason);
+  last_action_[a.service] = supervisor::toString(a.kind);
   Status result = Ok{};
   std::string new_id;
   const auto secs = std::chrono::seconds((a.stop_timeout.count() + 999) / 1000);
@@ -668,6 +706,12 @@ asio::awaitable<void> Daemon::execute(supervisor::Action a) {
   }
   supervisor::ActionDone done{a.id, result.ok(), result ? "" : result.error().message, new_id};
   done.reached_engine = reached;
+  if (metrics_ && reached && (a.kind == ActionKind::kStart || a.kind == ActionKind::kRestart)) {
+    metrics_->recordRestart(a.service);
+  }
+  if (metrics_ && !result && reached) {
+    metrics_->recordRecovery(a.service, supervisor::toString(a.kind), false, 0);
+  }
   feed(done);
   if (result) {
     // New container or restarted: probe counters start fresh.

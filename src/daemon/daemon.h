@@ -18,12 +18,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "alerts/alert_queue.h"
 #include "config/config.h"
 #include "core/result.h"
 #include "core/time.h"
 #include "docker/docker_api.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "metrics/medic_metrics.h"
 #include "probes/hysteresis.h"
 #include "services/selection.h"
 #include "services/verdict.h"
@@ -56,6 +58,8 @@ class Daemon {
 
   /// Status document served at /api/v1/status (and used by `medic status`).
   nlohmann::json statusJson() const;
+  /// What /metrics reads at scrape time (never blocks).
+  metrics::Snapshot metricsSnapshot() const;
 
  private:
   /// Probe results and thresholds of one service; counters start fresh per container.
@@ -101,6 +105,9 @@ class Daemon {
   bool observe_only_ = false;
   std::string store_error_;
   std::unique_ptr<supervisor::Supervisor> core_;
+  std::unique_ptr<alerts::AlertQueue> alerts_;
+  std::unique_ptr<metrics::MedicMetrics> metrics_;
+  std::map<std::string, std::string> last_action_;  ///< service → last recovery action kind
   http::Router router_;
   std::unique_ptr<http::Server> server_;
   std::string token_;

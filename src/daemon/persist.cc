@@ -107,17 +107,4 @@ services::ProtectedService serviceFromJson(const nlohmann::json& j) {
   return s;
 }
 
-nlohmann::json alertToJson(const store::AlertRecord& a) {
-  return {{"id", a.id},
-          {"dedup_key", a.dedup_key},
-          {"severity", a.severity},
-          {"service", a.service},
-          {"title", a.title},
-          {"text", a.text},
-          {"state", store::toString(a.state)},
-          {"created_at_ms", a.created_at_ms},
-          {"updated_at_ms", a.updated_at_ms},
-          {"acked", a.acked}};
-}
-
 }  // namespace medic::daemon

@@ -28,13 +28,29 @@ void Daemon::registerRoutes() {
     return Response::error(404, "no protected service named '" + req.params.at("name") + "'");
   });
   router_.add("GET", "/api/v1/alerts", [this](const Request& req) {
-    if (!store_) return Response::error(503, "store unusable: " + store_error_);
-    auto alerts = store_->listAlerts(req.query.count("all") == 0);
-    if (!alerts) return Response::error(500, alerts.error().message);
+    auto list = alerts_->list(req.query.count("all") == 0);
+    if (!list) return Response::error(500, list.error().message);
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& a : *alerts) arr.push_back(alertToJson(a));
+    for (const auto& a : *list) arr.push_back(alerts::toJson(a));
     return Response::json(200, arr);
   });
+  router_.add(
+      "POST", "/api/v1/alerts/{id}/ack",
+      [this](const Request& req) {
+        int64_t id = 0;
+        try {
+          id = std::stoll(req.params.at("id"));
+        } catch (...) {
+          return Response::error(400, "alert id must be a number");
+        }
+        auto st = alerts_->ack(id);
+        if (!st) {
+          return Response::error(st.error().kind == ErrorKind::kNotFound ? 404 : 500,
+                                 st.error().message);
+        }
+        return Response::json(200, {{"id", id}, {"acked", true}});
+      },
+      /*mutation=*/true);
   router_.add("GET", "/api/v1/evidence/{id}", [this](const Request& req) {
     if (!store_) return Response::error(503, "store unusable: " + store_error_);
     auto ev = store_->getEvidence(req.params.at("id"));
@@ -79,7 +95,7 @@ void Daemon::registerRoutes() {
       },
       /*mutation=*/true);
   router_.add("GET", "/metrics", [this](const Request&) {
-    return Response::text(200, metricsText(statusJson()), "text/plain; version=0.0.4");
+    return Response::text(200, metrics_->render(), metrics::MedicMetrics::kContentType);
   });
 }
 

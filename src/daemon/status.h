@@ -1,5 +1,5 @@
 #pragma once
-/// Health score and metrics text from the status document. Pure.
+/// Health score from the status document (DESIGN §4). Pure.
 
 #include <optional>
 #include <string>
@@ -12,8 +12,5 @@ namespace medic::daemon {
 /// otherwise (failed, missing, escalated, unknown, waiting). Weight 3 for critical services.
 /// nullopt when nothing is protected.
 std::optional<double> healthScore(const nlohmann::json& services);
-
-/// Prometheus text exposition of the status document.
-std::string metricsText(const nlohmann::json& status);
 
 }  // namespace medic::daemon

@@ -57,6 +57,7 @@ class WatchProcess {
     pid_ = -1;
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
   std::string log() const {
     std::ifstream in(dir_.path() + "/watch.log");
     std::stringstream ss;
@@ -129,6 +130,43 @@ TEST_F(WatchTest, CrashIsRepairedAndServesAgain) {
   EXPECT_EQ(s["last_incident"]["outcome"], "recovered") << s.dump(2);
   EXPECT_LT(s["last_incident"]["detection_seconds"].get<double>(), 1.0) << s.dump(2);
   EXPECT_GT(s["last_incident"]["recovery_seconds"].get<double>(), 0.0) << s.dump(2);
+}
+
+// What a person or Prometheus sees after a crash: valid metrics (promtool), the recovery counted,
+// and the alert raised then resolved in logs/monitoring-alerts.log.
+TEST_F(WatchTest, RecoveryShowsInMetricsAndTheAlertLog) {
+  auto c = TestContainer::start("watch-metrics");
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  WatchProcess watch(dir_, config(c));
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  ASSERT_TRUE(dockerCli({"kill", "-s", "KILL", c.name()}).ok());
+  ASSERT_TRUE(waitFor([&] {
+    auto s = watch.service("web");
+    return s.is_object() && s["last_incident"].is_object() &&
+           s["last_incident"].value("outcome", "") == "recovered";
+  }, 30s, 100ms)) << watch.log();
+  auto metrics = httpGet(watch.port(), "/metrics", 5s);
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("medic_health_score 100"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("medic_recoveries_total{service=\"web\",action=\"start\","
+                              "result=\"success\"} 1"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("medic_detection_seconds_count 1"), std::string::npos)
+      << metrics.body;
+  if (access("/usr/bin/promtool", X_OK) == 0) {
+    auto lint = runProcess({"promtool", "check", "metrics"}, 30s, metrics.body);
+    EXPECT_EQ(lint.exit_code, 0) << lint.describe() << lint.out;
+  } else if (dockerRequired()) {
+    ADD_FAILURE() << "promtool missing: apt-get install prometheus";
+  }
+  std::ifstream in(dir_.path() + "/state/logs/monitoring-alerts.log");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string log = ss.str();
+  EXPECT_NE(log.find("firing"), std::string::npos) << log;
+  EXPECT_NE(log.find("resolved"), std::string::npos) << log;
 }
 
 TEST_F(WatchTest, DockerStopIsRepaired) {
