@@ -20,6 +20,8 @@ packages=(
   prometheus-alertmanager
   # a wall-clock jump under medic (libfaketime), without touching the machine clock
   faketime
+  # API: OpenAPI validators from npm (Debian's nodejs needs `npm` too) and the wrk benchmark
+  nodejs wrk
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
