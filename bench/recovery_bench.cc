@@ -17,6 +17,7 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -148,18 +149,6 @@ std::string fmtSeconds(std::optional<double> s, const char* missing = "never") {
   return out.str();
 }
 
-/// Polls GET 127.0.0.1:<port>/health every `poll` (100 ms timeout each) from when the fault
-/// command returned until it answers 200; seconds since t0, or empty at t0 + cap. A fast supervisor
-/// can repair before the fault command itself returns (the docker CLI takes ~0.1 s), so "went
-/// down" is not read from the poller but checked afterwards with faultTookEffect().
-std::optional<double> waitServing(int port, Clock::time_point t0, const Options& o) {
-  while (Clock::now() - t0 < o.cap) {
-    if (httpGet(port, "/health", 100ms).status == 200) return seconds(Clock::now() - t0);
-    std::this_thread::sleep_for(o.poll);
-  }
-  return std::nullopt;
-}
-
 /// The container as it was before the fault: what faultTookEffect() compares with.
 struct Before {
   std::string id;
@@ -173,20 +162,60 @@ Before before(const std::string& container) {
   return {both.substr(0, space), both.substr(space + 1)};
 }
 
-/// For a service that serves again: "" when the fault really happened (a new process, a new
-/// container), else what contradicts it. Pause leaves no trace in the container's state once
-/// undone; the caller checks it (right after the fault, or by medic's incident).
+/// For a service that answers 200: "" when the answer comes after the fault really happened (a
+/// new process, a new container), else what contradicts it. Pause leaves no trace in the
+/// container's state once undone; the caller checks it (right after the fault, or by medic's
+/// incident).
 std::string faultTookEffect(Fault f, const std::string& container, const Before& b) {
   const auto now = before(container);
   switch (f) {
     case Fault::kRemove:
-      return now.id != b.id ? "" : "the same container serves: it was never removed";
+      return now.id != b.id ? "" : "the same container still serves: it was never removed";
     case Fault::kPause:
       return "";
     default:
-      return now.started_at != b.started_at ? ""
-                                            : "the same process serves: the fault did not stop it";
+      return now.started_at != b.started_at
+                 ? ""
+                 : "the same process still serves: the fault never stopped it";
   }
+}
+
+struct Served {
+  std::optional<double> seconds;  ///< t0 -> the first 200 from after the fault; empty at the cap
+  std::string problem;            ///< only 200s from before the fault: it never took effect
+};
+
+/// Polls GET 127.0.0.1:<port>/health every `poll` (100 ms timeout each) from when the fault
+/// command returned until it answers 200 from after the fault, or until t0 + cap. "Went down" is
+/// not read from the poller: a fast supervisor can repair before the docker CLI returns (~0.1 s),
+/// and the test server is threaded, so one last 200 may come from the dying process. Each 200 is
+/// checked with faultTookEffect() instead (its docker inspect runs after the time is taken).
+Served waitServing(int port, Clock::time_point t0, const Options& o, Fault f,
+                   const std::string& container, const Before& b) {
+  Served out;
+  while (Clock::now() - t0 < o.cap) {
+    if (httpGet(port, "/health", 100ms).status == 200) {
+      const double at = seconds(Clock::now() - t0);
+      out.problem = faultTookEffect(f, container, b);
+      if (out.problem.empty()) {
+        out.seconds = at;
+        return out;
+      }
+    } else {
+      out.problem.clear();  // down now: the fault did take effect
+    }
+    std::this_thread::sleep_for(o.poll);
+  }
+  return out;
+}
+
+/// For a container being created: t0 -> its first 200, or empty at t0 + cap.
+std::optional<double> waitFirstServing(int port, Clock::time_point t0, const Options& o) {
+  while (Clock::now() - t0 < o.cap) {
+    if (httpGet(port, "/health", 100ms).status == 200) return seconds(Clock::now() - t0);
+    std::this_thread::sleep_for(o.poll);
+  }
+  return std::nullopt;
 }
 
 /// Injects the fault; "" on success, else what failed.
@@ -336,7 +365,7 @@ void progress(const Row& row, const Trial& t) {
 /// One medic daemon per fault, protecting one container that is faulted `trials` times; before
 /// each trial the service is healthy again (medic says so and /health answers 200) and has been
 /// for 1 s, so each trial is a fresh incident with a fresh attempt window.
-Row runMedic(Fault fault, const Options& o) {
+Row runMedic(Fault fault, const Options& o, const std::function<void()>& after_each_trial = {}) {
   Row row{fault, name(Supervisor::kMedic), "", {}};
   TempDir dir;
   TestContainer c(test::uniqueName(std::string("bench-medic-") + name(fault)), test::freePort());
@@ -367,8 +396,9 @@ Row runMedic(Fault fault, const Options& o) {
     if (auto err = inject(fault, c.name(), c.port()); !err.empty()) {
       t.problem = err;
     } else {
-      t.recovery_s = waitServing(c.port(), t0, o);
-      if (t.recovery_s) t.problem = faultTookEffect(fault, c.name(), b);
+      auto served = waitServing(c.port(), t0, o, fault, c.name(), b);
+      t.recovery_s = served.seconds;
+      t.problem = served.problem;
       // medic's own record of the incident: a new one, closed as recovered.
       nlohmann::json inc;
       waitFor(
@@ -394,6 +424,7 @@ Row runMedic(Fault fault, const Options& o) {
     }
     row.trials.push_back(t);
     progress(row, t);
+    if (after_each_trial) after_each_trial();
   }
   return row;
 }
@@ -401,47 +432,40 @@ Row runMedic(Fault fault, const Options& o) {
 /// Docker's restart policy on a crash: a fresh `--restart always` container per trial, since
 /// Docker doubles its restart delay (from 100 ms) for a container that ran less than 10 s; a fresh
 /// container is Docker's best case.
-Row runDockerCrash(const Options& o) {
-  Row row{Fault::kCrash, name(Supervisor::kDocker), "", {}};
-  for (int i = 0; i < o.trials; ++i) {
-    Trial t;
-    TestContainer c(test::uniqueName("bench-docker-crash"), test::freePort(),
-                    {"--restart", "always"});
-    if (!c.started() || !serving(c.port(), 30s)) {
-      t.problem = c.started() ? "never served before the fault" : c.startError();
+void dockerCrashTrial(const Options& o, Row& row) {
+  Trial t;
+  TestContainer c(test::uniqueName("bench-docker-crash"), test::freePort(),
+                  {"--restart", "always"});
+  if (!c.started() || !serving(c.port(), 30s)) {
+    t.problem = c.started() ? "never served before the fault" : c.startError();
+  } else {
+    std::this_thread::sleep_for(1s);
+    const Before b = before(c.name());
+    const auto t0 = Clock::now();
+    if (auto err = inject(Fault::kCrash, c.name(), c.port()); !err.empty()) {
+      t.problem = err;
     } else {
-      std::this_thread::sleep_for(1s);
-      const Before b = before(c.name());
-      const auto t0 = Clock::now();
-      if (auto err = inject(Fault::kCrash, c.name(), c.port()); !err.empty()) {
-        t.problem = err;
-      } else {
-        t.recovery_s = waitServing(c.port(), t0, o);
-        if (t.recovery_s) t.problem = faultTookEffect(Fault::kCrash, c.name(), b);
-      }
+      auto served = waitServing(c.port(), t0, o, Fault::kCrash, c.name(), b);
+      t.recovery_s = served.seconds;
+      t.problem = served.problem;
     }
-    row.trials.push_back(t);
-    progress(row, t);
   }
-  return row;
+  row.trials.push_back(t);
+  progress(row, t);
 }
 
 /// Docker's own create+start-to-serving: `docker run -d` of the same spec -> 200 on /health.
-Row runCreateStart(const Options& o) {
-  Row row{Fault::kRemove, "baseline: docker run -> serving", "", {}};
-  for (int i = 0; i < o.trials; ++i) {
-    Trial t;
-    const auto t0 = Clock::now();
-    TestContainer c(test::uniqueName("bench-create"), test::freePort());
-    if (!c.started()) {
-      t.problem = c.startError();
-    } else {
-      t.recovery_s = waitServing(c.port(), t0, o);
-    }
-    row.trials.push_back(t);
-    progress(row, t);
+void createStartTrial(const Options& o, Row& row) {
+  Trial t;
+  const auto t0 = Clock::now();
+  TestContainer c(test::uniqueName("bench-create"), test::freePort());
+  if (!c.started()) {
+    t.problem = c.startError();
+  } else {
+    t.recovery_s = waitFirstServing(c.port(), t0, o);
   }
-  return row;
+  row.trials.push_back(t);
+  progress(row, t);
 }
 
 /// The combinations where the supervisor has no mechanism for the fault (Docker's policy on
@@ -464,9 +488,10 @@ std::vector<Row> runPassive(const Options& o) {
       for (int i = 0; i < o.trials; ++i) {
         std::vector<std::string> args;
         if (s == Supervisor::kDocker) args = {"--restart", "always"};
-        // Docker's health verdict matters only for the unhealthy fault; elsewhere 1 s health
-        // execs in dozens of idle containers would only load the host.
-        if (f != Fault::kUnhealthy) args.push_back("--no-healthcheck");
+        // Docker's health verdict matters only to show what Docker does with it (unhealthy under
+        // Docker's policy); elsewhere 1 s health execs in dozens of idle containers would only
+        // load the host.
+        if (f != Fault::kUnhealthy || s != Supervisor::kDocker) args.push_back("--no-healthcheck");
         plan.push_back(Planned{
             rows.size() - 1,
             std::make_unique<TestContainer>(
@@ -485,6 +510,7 @@ std::vector<Row> runPassive(const Options& o) {
       p.trial.problem = p.container->startError();
     } else if (!serving(p.container->port(), 30s) ||
                (rows[p.row].fault == Fault::kUnhealthy &&
+                rows[p.row].supervisor == name(Supervisor::kDocker) &&
                 !waitFor([&] { return p.container->health() == "healthy"; }, 30s, 200ms))) {
       p.trial.problem = "never healthy before the fault";
     }
@@ -507,10 +533,10 @@ std::vector<Row> runPassive(const Options& o) {
     pollers.emplace_back([&p, &o, fault] {
       Options slower = o;
       slower.poll = 20ms;
-      p.trial.recovery_s = waitServing(p.container->port(), p.t0, slower);
-      if (p.trial.recovery_s) {
-        p.trial.problem = faultTookEffect(fault, p.container->name(), p.before);
-      }
+      auto served =
+          waitServing(p.container->port(), p.t0, slower, fault, p.container->name(), p.before);
+      p.trial.recovery_s = served.seconds;
+      p.trial.problem = served.problem;
     });
   }
   for (auto& t : pollers) t.join();
@@ -583,20 +609,19 @@ int run(const Options& o) {
   }
   const auto started = Clock::now();
   std::vector<Row> rows;
+  // The baselines a ratio compares with run interleaved with medic's trials (one after each), so
+  // a change in the host's load hits both sides of the ratio alike.
+  Row docker_crash{Fault::kCrash, name(Supervisor::kDocker), "", {}};
+  Row create_start{Fault::kRemove, "baseline: docker run -> serving", "", {}};
   for (Fault f : o.faults) {
     std::cerr << "medic, " << name(f) << ":\n";
-    rows.push_back(runMedic(f, o));
+    std::function<void()> paired;
+    if (f == Fault::kCrash && o.baselines) paired = [&] { dockerCrashTrial(o, docker_crash); };
+    if (f == Fault::kRemove) paired = [&] { createStartTrial(o, create_start); };
+    rows.push_back(runMedic(f, o, paired));
   }
-  bool want_crash = std::find(o.faults.begin(), o.faults.end(), Fault::kCrash) != o.faults.end();
-  bool want_remove = std::find(o.faults.begin(), o.faults.end(), Fault::kRemove) != o.faults.end();
-  if (o.baselines && want_crash) {
-    std::cerr << "docker --restart always, crash:\n";
-    rows.push_back(runDockerCrash(o));
-  }
-  if (want_remove) {
-    std::cerr << "docker create+start -> serving:\n";
-    rows.push_back(runCreateStart(o));
-  }
+  if (!docker_crash.trials.empty()) rows.push_back(std::move(docker_crash));
+  if (!create_start.trials.empty()) rows.push_back(std::move(create_start));
   if (o.baselines) {
     std::cerr << "docker policy and no supervisor, remaining faults (concurrently, "
               << o.cap.count() << " ms cap each):\n";
