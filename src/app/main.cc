@@ -38,6 +38,7 @@ int runMain(int argc, char** argv) {
   cli::registerRecover(root, global, exit_status);
   cli::registerMaintenance(root, global, exit_status);
   cli::registerDrill(root, global, exit_status);
+  cli::registerEvents(root, global, exit_status);
   cli::registerInstallService(root, global, exit_status);
   cli::registerVersion(root, global, exit_status);
   try {

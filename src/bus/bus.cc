@@ -1,8 +1,7 @@
 #include "bus/bus.h"
 
-#include <unistd.h>
-
 #include <limits.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
@@ -40,7 +39,8 @@ Result<Message> Bus::publish(Message m) {
     auto id = store_->appendMessage(m.channel, body);
     if (!id) {
       ++counters_.persist_failures;
-      spdlog::error("bus: {} message '{}' not persisted: {}", m.channel, m.type, id.error().message);
+      spdlog::error("bus: {} message '{}' not persisted: {}", m.channel, m.type,
+                    id.error().message);
       return id.error();
     }
     m.id = *id;
@@ -61,10 +61,11 @@ Result<Message> Bus::publish(Message m) {
     if (it == subs_.end()) continue;
     auto deliver = it->second.deliver;  // keep it alive through the call
     if (!deliver(m)) {
-      if (subs_.erase(id) > 0) {
-        ++counters_.dropped_subscribers;
-        spdlog::warn("bus: dropped a {} subscriber that could not keep up", m.channel);
-      }
+      // The subscriber may already have unsubscribed itself while refusing; it is dropped either
+      // way.
+      subs_.erase(id);
+      ++counters_.dropped_subscribers;
+      spdlog::warn("bus: dropped a {} subscriber that could not keep up", m.channel);
     }
   }
   return m;
@@ -106,7 +107,9 @@ Result<std::vector<Message>> Bus::since(std::string_view channel, int64_t after_
   return out;
 }
 
-int64_t Bus::lastId() const { return last_id_; }
+int64_t Bus::lastId() const {
+  return last_id_;
+}
 
 uint64_t Bus::subscribe(std::string channel, Deliver deliver) {
   const uint64_t id = next_sub_++;
@@ -114,7 +117,9 @@ uint64_t Bus::subscribe(std::string channel, Deliver deliver) {
   return id;
 }
 
-void Bus::unsubscribe(uint64_t id) { subs_.erase(id); }
+void Bus::unsubscribe(uint64_t id) {
+  subs_.erase(id);
+}
 
 size_t Bus::subscriberCount(std::string_view channel) const {
   if (channel.empty()) return subs_.size();

@@ -9,9 +9,15 @@ bool isChannel(std::string_view name) {
 }
 
 nlohmann::json toJson(const Message& m) {
-  return {{"id", m.id},           {"channel", m.channel}, {"type", m.type},
-          {"service", m.service}, {"host", m.host},       {"ts", m.ts},
-          {"severity", m.severity}, {"data", m.data},     {"evidence", m.evidence}};
+  return {{"id", m.id},
+          {"channel", m.channel},
+          {"type", m.type},
+          {"service", m.service},
+          {"host", m.host},
+          {"ts", m.ts},
+          {"severity", m.severity},
+          {"data", m.data},
+          {"evidence", m.evidence}};
 }
 
 namespace {
@@ -27,7 +33,8 @@ Result<std::string> optionalString(const nlohmann::json& j, const char* key, std
 }  // namespace
 
 Result<Message> messageFromJson(const nlohmann::json& j) {
-  if (!j.is_object()) return Error::make(ErrorKind::kBadRequest, "the message must be a JSON object");
+  if (!j.is_object())
+    return Error::make(ErrorKind::kBadRequest, "the message must be a JSON object");
   Message m;
   auto type = optionalString(j, "type", "");
   if (!type) return type.error();
@@ -57,8 +64,9 @@ Result<Message> messageFromJson(const nlohmann::json& j) {
 
 std::string toSse(const Message& m) {
   // dump() of a JSON value never contains a raw newline, so one data line is enough.
-  return "id: " + std::to_string(m.id) + "\ndata: " +
-         toJson(m).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
+  return "id: " + std::to_string(m.id) +
+         "\ndata: " + toJson(m).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "\n\n";
 }
 
 }  // namespace medic::bus

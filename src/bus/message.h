@@ -4,11 +4,10 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/result.h"
 
@@ -23,10 +22,10 @@ bool isChannel(std::string_view name);
 struct Message {
   int64_t id = 0;  ///< assigned by the bus; strictly increasing across all channels
   std::string channel;
-  std::string type;      ///< e.g. "removed", "failed", "recovered", "action", "confirm"
-  std::string service;   ///< "" for host-wide messages
-  std::string host;      ///< the machine medic runs on (filled by the bus when empty)
-  std::string ts;        ///< RFC 3339 UTC with milliseconds (filled by the bus when empty)
+  std::string type;               ///< e.g. "removed", "failed", "recovered", "action", "confirm"
+  std::string service;            ///< "" for host-wide messages
+  std::string host;               ///< the machine medic runs on (filled by the bus when empty)
+  std::string ts;                 ///< RFC 3339 UTC with milliseconds (filled by the bus when empty)
   std::string severity = "info";  ///< info | warning | critical
   nlohmann::json data = nlohmann::json::object();
   std::vector<std::string> evidence;  ///< evidence ids

@@ -15,6 +15,7 @@ void registerStatus(CLI::App& root, const GlobalOptions& global, int& exit_statu
 void registerRecover(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerMaintenance(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerDrill(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerEvents(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerInstallService(CLI::App& root, const GlobalOptions& global, int& exit_status);
 
 }  // namespace medic::cli

@@ -89,6 +89,7 @@ Status Daemon::start() {
   }
   metrics_ = std::make_unique<metrics::MedicMetrics>();
   metrics_->setSnapshotSource([this] { return metricsSnapshot(); });
+  bus_ = std::make_unique<bus::Bus>(store_.get());
 
   registerRoutes();
   server_ = std::make_unique<http::Server>(io_.get_executor(), router_, http::SecurityPolicy{token_, {}});
@@ -177,6 +178,21 @@ void Daemon::handleNotice(const supervisor::Notice& n) {
   } else {
     spdlog::info("{}", line);
   }
+  {
+    // Every notice goes out on a channel: recovery steps on recovery_coordination, the rest
+    // (failed, missing, replaced, recovered, escalated, maintenance, ...) on service_state.
+    nlohmann::json data = n.data.is_object() ? n.data : nlohmann::json{{"value", n.data}};
+    data["text"] = n.text;
+    std::vector<std::string> evidence;
+    if (n.data.is_object() && n.data.contains("evidence") && n.data["evidence"].is_array()) {
+      for (const auto& e : n.data["evidence"]) {
+        if (e.is_string()) evidence.push_back(e.get<std::string>());
+      }
+    }
+    const bool step = n.kind == "recovering" || n.kind == "action_failed";
+    publish(step ? "recovery_coordination" : "service_state", n.kind, n.service,
+            supervisor::toString(n.severity), std::move(data), std::move(evidence));
+  }
   if (metrics_ && (n.kind == "recovered" || n.kind == "replaced") &&
       n.data.contains("recovery_seconds")) {
     metrics_->recordDetection(n.data.value("detection_seconds", 0.0));
@@ -210,6 +226,21 @@ void Daemon::handleNotice(const supervisor::Notice& n) {
   spec.text = n.text;
   if (auto r = alerts_->raise(spec, t.wall); !r) {
     spdlog::error("alert not raised: {}", r.error().message);
+  }
+}
+
+void Daemon::publish(std::string channel, std::string type, std::string service,
+                     std::string severity, nlohmann::json data, std::vector<std::string> evidence) {
+  if (!bus_) return;
+  bus::Message m;
+  m.channel = std::move(channel);
+  m.type = std::move(type);
+  m.service = std::move(service);
+  m.severity = std::move(severity);
+  m.data = std::move(data);
+  m.evidence = std::move(evidence);
+  if (auto r = bus_->publish(std::move(m)); !r) {
+    spdlog::error("channel message not published: {}", r.error().message);
   }
 }
 
@@ -341,6 +372,15 @@ void Daemon::onEvent(const docker::Event& e) {
   if (!service) return;
   const bool known = services_.count(*service) > 0;
   if (known && !recreating_.count(*service)) {
+    if (e.action == "destroy") {
+      // The removal of a protected service is published before anything else is done about it.
+      auto name = e.attributes.find("name");
+      publish("service_state", "removed", *service, "warning",
+              {{"container_id", e.id},
+               {"container_name", name != e.attributes.end() ? name->second : ""},
+               {"event_time_nano", e.time_nano},
+               {"text", "container removed (docker event destroy)"}});
+    }
     if (auto ce = toCoreEvent(e, *service)) {
       spdlog::debug("{}: event {} on {}", *service, e.action, e.id.substr(0, 12));
       if (ce->action == "destroy") container_service_.erase(e.id);
@@ -639,6 +679,9 @@ asio::awaitable<void> Daemon::execute(supervisor::Action a) {
     }
   }
   spdlog::info("{}: {} (attempt {}): {}", a.service, supervisor::toString(a.kind), a.attempt, a.reason);
+  publish("recovery_coordination", "action_started", a.service, "info",
+          {{"action", supervisor::toString(a.kind)}, {"attempt", a.attempt},
+           {"reason", a.reason}, {"container_id", a.container_id}, {"intent_id", intent_id}});
   last_action_[a.service] = supervisor::toString(a.kind);
   Status result = Ok{};
   std::string new_id;
@@ -704,6 +747,9 @@ asio::awaitable<void> Daemon::execute(supervisor::Action a) {
     engine_reachable_ = false;
     feed(supervisor::EngineStatus{false});
   }
+  publish("recovery_coordination", "action_finished", a.service, result ? "info" : "warning",
+          {{"action", supervisor::toString(a.kind)}, {"attempt", a.attempt},
+           {"ok", result.ok()}, {"result", answer}, {"intent_id", intent_id}});
   supervisor::ActionDone done{a.id, result.ok(), result ? "" : result.error().message, new_id};
   done.reached_engine = reached;
   if (metrics_ && reached && (a.kind == ActionKind::kStart || a.kind == ActionKind::kRestart)) {

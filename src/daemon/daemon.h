@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "alerts/alert_queue.h"
+#include "bus/bus.h"
 #include "config/config.h"
 #include "core/result.h"
 #include "core/time.h"
@@ -95,6 +96,10 @@ class Daemon {
   void onEvent(const docker::Event& e);
   std::optional<std::string> serviceForEvent(const docker::Event& e);
   void registerRoutes();
+  void registerChannelRoutes();
+  /// Publishes on a channel (DESIGN §5); failures are logged, never fatal.
+  void publish(std::string channel, std::string type, std::string service, std::string severity,
+               nlohmann::json data, std::vector<std::string> evidence = {});
   void rememberService(const services::ProtectedService& s);
   void loadKnownServices();
 
@@ -107,6 +112,7 @@ class Daemon {
   std::unique_ptr<supervisor::Supervisor> core_;
   std::unique_ptr<alerts::AlertQueue> alerts_;
   std::unique_ptr<metrics::MedicMetrics> metrics_;
+  std::unique_ptr<bus::Bus> bus_;  ///< channels; persisted in the store when it is usable
   std::map<std::string, std::string> last_action_;  ///< service → last recovery action kind
   http::Router router_;
   std::unique_ptr<http::Server> server_;

@@ -94,6 +94,7 @@ void Daemon::registerRoutes() {
                                     {"until", formatWallTime(now().wall + *d)}});
       },
       /*mutation=*/true);
+  registerChannelRoutes();
   router_.add("GET", "/metrics", [this](const Request&) {
     return Response::text(200, metrics_->render(), metrics::MedicMetrics::kContentType);
   });

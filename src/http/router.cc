@@ -59,7 +59,13 @@ Response Response::text(int status, std::string body, std::string content_type) 
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler, bool mutation) {
-  routes_.push_back(Route{std::move(method), segmentsOf(pattern), std::move(handler), mutation});
+  routes_.push_back(Route{std::move(method), segmentsOf(pattern), std::move(handler), mutation, {}});
+}
+
+void Router::addStream(std::string method, std::string pattern, StreamHandler handler,
+                       bool mutation) {
+  routes_.push_back(
+      Route{std::move(method), segmentsOf(pattern), Handler{}, mutation, std::move(handler)});
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
@@ -82,7 +88,11 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
       result.path_known = true;
       continue;
     }
-    result.handler = &route.handler;
+    if (route.stream) {
+      result.stream = &route.stream;
+    } else {
+      result.handler = &route.handler;
+    }
     result.mutation = route.mutation;
     result.params = std::move(params);
     result.path_known = true;

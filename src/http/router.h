@@ -4,10 +4,13 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "http/event_stream.h"
 
 namespace medic::http {
 
@@ -35,14 +38,23 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
+/// A route that takes over its connection (server-sent events). It answers like a Handler; a 2xx
+/// answer sends its headers and body, then whatever is sent on the stream until the stream or the
+/// client closes. Any other status is sent as a normal response and the stream is closed.
+using StreamHandler =
+    std::function<Response(const Request&, const std::shared_ptr<EventStream>& stream)>;
 
 /// Routes "/api/v1/services/{name}/recover"-style patterns. `mutation` routes need the token.
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler handler, bool mutation = false);
+  /// A streaming route; the same Host and token checks apply as for add().
+  void addStream(std::string method, std::string pattern, StreamHandler handler,
+                 bool mutation = false);
 
   struct Match {
-    const Handler* handler = nullptr;
+    const Handler* handler = nullptr;       ///< set for add() routes
+    const StreamHandler* stream = nullptr;  ///< set for addStream() routes
     bool mutation = false;
     bool path_known = false;  ///< the path exists for another method (405)
     std::map<std::string, std::string> params;
@@ -55,6 +67,7 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
     bool mutation;
+    StreamHandler stream;
   };
   std::vector<Route> routes_;
 };

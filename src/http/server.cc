@@ -2,10 +2,14 @@
 
 #include <openssl/crypto.h>
 
+#include <array>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -23,6 +27,8 @@ namespace {
 constexpr size_t kMaxBody = 1 << 20;
 constexpr size_t kMaxHeader = 16 * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
+constexpr int kStreamSendBuffer = 64 * 1024;
+constexpr auto kStreamKeepalive = std::chrono::seconds(15);
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -75,13 +81,15 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   SecurityPolicy policy;
   bool stopped = false;
 
-  Response handle(Request& req) {
+  /// Checks and dispatches a request. For a stream route it also creates the stream, returned in
+  /// `stream_out`.
+  Response handle(Request& req, std::shared_ptr<EventStream>& stream_out) {
     if (!hostAllowed(req.header("host"), policy.extra_hosts)) {
       return Response::error(403, "Host '" + req.header("host") +
                                       "' is not allowed (only loopback names or configured hosts)");
     }
     auto m = router.match(req.method, req.path);
-    if (m.handler == nullptr) {
+    if (m.handler == nullptr && m.stream == nullptr) {
       if (m.path_known) return Response::error(405, "method " + req.method + " not allowed here");
       return Response::error(404, "no such endpoint: " + req.path);
     }
@@ -104,6 +112,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     }
     req.params = std::move(m.params);
     try {
+      if (m.stream != nullptr) {
+        stream_out = std::make_shared<EventStream>();
+        return (*m.stream)(req, stream_out);
+      }
       return (*m.handler)(req);
     } catch (const std::exception& e) {
       spdlog::error("http: handler for {} {} failed: {}", req.method, req.path, e.what());
@@ -138,12 +150,88 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       for (const auto& f : breq) req.headers[lower(std::string(f.name_string()))] = std::string(f.value());
       req.body = std::move(breq.body());
       const bool keep_alive = breq.keep_alive();
-      Response res = handle(req);
+      std::shared_ptr<EventStream> events;
+      Response res = handle(req, events);
+      if (events) {
+        if (res.status >= 200 && res.status < 300) {
+          co_await streamEvents(stream.release_socket(), res, events);
+          co_return;
+        }
+        events->close();
+      }
       bool ok = co_await writeResponse(stream, res, keep_alive);
       if (!ok || !keep_alive) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  /// Owns the connection of a stream route until the stream or the client ends it. The header
+  /// has no length (Connection: close), so the body is whatever is written until the close. A
+  /// reader watches for the client going away; a small send buffer keeps a stalled client's
+  /// backlog in our bounded queue, where it is noticed, rather than in the kernel.
+  asio::awaitable<void> streamEvents(tcp::socket raw, const Response& r,
+                                     std::shared_ptr<EventStream> events) {
+    auto socket = std::make_shared<tcp::socket>(std::move(raw));
+    auto wake = std::make_shared<asio::steady_timer>(executor);
+    boost::system::error_code ec;
+    socket->set_option(asio::socket_base::send_buffer_size(kStreamSendBuffer), ec);
+    socket->set_option(tcp::no_delay(true), ec);
+    events->attach([wake] { wake->cancel(); },
+                   [socket] {
+                     boost::system::error_code ignored;
+                     socket->shutdown(tcp::socket::shutdown_both, ignored);
+                     socket->close(ignored);
+                   });
+    // The client sends nothing more; a read that ends means it hung up.
+    asio::co_spawn(
+        executor,
+        [socket, events]() -> asio::awaitable<void> {
+          std::array<char, 512> buf{};
+          for (;;) {
+            auto [rec, n] = co_await socket->async_read_some(asio::buffer(buf),
+                                                             asio::as_tuple(asio::use_awaitable));
+            (void)n;
+            if (rec) break;
+          }
+          events->close();
+        },
+        asio::detached);
+
+    std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                       std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(r.status))) +
+                       "\r\nServer: medic/" MEDIC_VERSION "\r\nContent-Type: " + r.content_type +
+                       "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                       "Connection: close\r\n";
+    for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+    head += "\r\n" + r.body;
+    auto [wec, wn] = co_await asio::async_write(*socket, asio::buffer(head),
+                                                asio::as_tuple(asio::use_awaitable));
+    (void)wn;
+    bool ok = !wec;
+    while (ok && !stopped) {
+      if (events->overflowed()) break;
+      std::string chunk = events->take();
+      if (!chunk.empty()) {
+        auto [e, n] = co_await asio::async_write(*socket, asio::buffer(chunk),
+                                                 asio::as_tuple(asio::use_awaitable));
+        (void)n;
+        ok = !e;
+        continue;
+      }
+      if (events->closed()) break;
+      wake->expires_after(kStreamKeepalive);
+      auto [te] = co_await wake->async_wait(asio::as_tuple(asio::use_awaitable));
+      if (!te && !events->closed()) {
+        // Idle: a comment line keeps proxies from timing out and finds dead peers.
+        events->send(": keepalive\n\n");
+      }
+    }
+    events->detach();
+    events->close();
+    boost::system::error_code ignored;
+    socket->shutdown(tcp::socket::shutdown_both, ignored);
+    socket->close(ignored);
   }
 
   static asio::awaitable<bool> writeResponse(beast::tcp_stream& stream, const Response& r,

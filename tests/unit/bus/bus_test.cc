@@ -34,8 +34,8 @@ TEST(Message, JsonHasTheDesignShape) {
   m.data = {{"container", "abc"}};
   m.evidence = {"ev-1"};
   auto j = toJson(m);
-  for (const char* k : {"id", "channel", "type", "service", "host", "ts", "severity", "data",
-                        "evidence"}) {
+  for (const char* k :
+       {"id", "channel", "type", "service", "host", "ts", "severity", "data", "evidence"}) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   EXPECT_EQ(j.size(), 9u);
@@ -49,8 +49,11 @@ TEST(Message, FromClientJsonNeedsATypeAndChecksFields) {
   EXPECT_FALSE(messageFromJson({{"service", "web"}}));
   EXPECT_FALSE(messageFromJson({{"type", "confirm"}, {"severity", "loud"}}));
   EXPECT_FALSE(messageFromJson({{"type", "confirm"}, {"evidence", "x"}}));
-  auto m = messageFromJson({{"type", "confirm"}, {"service", "web"}, {"data", {{"ok", true}}},
-                            {"id", 99}, {"host", "spoofed"}});
+  auto m = messageFromJson({{"type", "confirm"},
+                            {"service", "web"},
+                            {"data", {{"ok", true}}},
+                            {"id", 99},
+                            {"host", "spoofed"}});
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(m->type, "confirm");
   EXPECT_EQ(m->id, 0);

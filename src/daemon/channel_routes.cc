@@ -1,0 +1,120 @@
+// Channel routes (DESIGN §5): follow a channel as server-sent events, resumable with
+// Last-Event-ID, and publish on one (token required).
+//
+// Gap-free resume: the replay of stored messages and the subscription happen in one turn of the
+// loop, and every publish runs on the loop too, so a message is either in the replay or delivered
+// to the subscription, never both and never neither.
+#include <limits>
+
+#include "bus/bus.h"
+#include "core/log.h"
+#include "daemon/daemon.h"
+
+namespace medic::daemon {
+
+using http::Request;
+using http::Response;
+
+namespace {
+
+constexpr int kReplayPage = 1000;
+constexpr size_t kReplayMaxBytes = 64 * 1024 * 1024;
+
+/// The id to resume after: Last-Event-ID (what EventSource sends on reconnect), else ?since=ID,
+/// else -1 for "from now on".
+std::optional<int64_t> resumeAfter(const Request& req, std::string& error) {
+  std::string text = req.header("last-event-id");
+  if (text.empty()) {
+    auto it = req.query.find("since");
+    if (it != req.query.end()) text = it->second;
+  }
+  if (text.empty()) return -1;
+  try {
+    size_t used = 0;
+    long long v = std::stoll(text, &used);
+    if (used != text.size() || v < 0) throw std::invalid_argument("bad");
+    return static_cast<int64_t>(v);
+  } catch (...) {
+    error =
+        "Last-Event-ID / since must be a message id (a non-negative integer), got '" + text + "'";
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+void Daemon::registerChannelRoutes() {
+  router_.add("GET", "/api/v1/channels", [this](const Request&) {
+    nlohmann::json channels = nlohmann::json::array();
+    for (auto name : bus::kChannels) {
+      channels.push_back(
+          {{"name", std::string(name)}, {"subscribers", bus_->subscriberCount(name)}});
+    }
+    const auto& c = bus_->counters();
+    return Response::json(200, {{"channels", channels},
+                                {"last_id", bus_->lastId()},
+                                {"published", c.published},
+                                {"dropped_subscribers", c.dropped_subscribers},
+                                {"persist_failures", c.persist_failures},
+                                {"persisted", store_ != nullptr}});
+  });
+
+  router_.addStream("GET", "/api/v1/channels/{name}/events",
+                    [this](const Request& req, const std::shared_ptr<http::EventStream>& stream) {
+                      const auto& name = req.params.at("name");
+                      if (!bus::isChannel(name)) {
+                        return Response::error(404, "no channel named '" + name + "'");
+                      }
+                      std::string error;
+                      auto after = resumeAfter(req, error);
+                      if (!after) return Response::error(400, error);
+                      int64_t cursor = *after < 0 ? bus_->lastId() : *after;
+                      std::string body = "retry: 1000\n\n";
+                      for (;;) {
+                        auto page = bus_->since(name, cursor, kReplayPage);
+                        if (!page)
+                          return Response::error(500, "cannot replay: " + page.error().message);
+                        for (const auto& m : *page) {
+                          body += bus::toSse(m);
+                          cursor = m.id;
+                        }
+                        if (static_cast<int>(page->size()) < kReplayPage) break;
+                        if (body.size() > kReplayMaxBytes) {
+                          return Response::error(
+                              413, "too much to replay at once: resume from a later id");
+                        }
+                      }
+                      std::weak_ptr<http::EventStream> weak = stream;
+                      const auto sub = bus_->subscribe(name, [weak](const bus::Message& m) {
+                        auto s = weak.lock();
+                        return s && s->send(bus::toSse(m));
+                      });
+                      stream->onClose([this, sub] {
+                        if (bus_) bus_->unsubscribe(sub);
+                      });
+                      auto r = Response::text(200, std::move(body), "text/event-stream");
+                      r.headers["X-Accel-Buffering"] = "no";
+                      return r;
+                    });
+
+  router_.add(
+      "POST", "/api/v1/channels/{name}",
+      [this](const Request& req) {
+        const auto& name = req.params.at("name");
+        if (!bus::isChannel(name)) {
+          return Response::error(404, "no channel named '" + name + "'");
+        }
+        if (req.body.empty()) {
+          return Response::error(400, "send the message as a JSON object with at least \"type\"");
+        }
+        auto parsed = bus::messageFromJson(nlohmann::json::parse(req.body, nullptr, false));
+        if (!parsed) return Response::error(400, parsed.error().message);
+        parsed->channel = name;
+        auto published = bus_->publish(std::move(*parsed));
+        if (!published) return Response::error(500, published.error().message);
+        return Response::json(201, bus::toJson(*published));
+      },
+      /*mutation=*/true);
+}
+
+}  // namespace medic::daemon
