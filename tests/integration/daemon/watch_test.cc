@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "../cli/medic_cli.h"
+#include "watch_process.h"
 #include "support/docker_env.h"
 #include "support/wait.h"
 
@@ -19,77 +20,6 @@ namespace medic::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-/// A `medic watch` child process protecting exactly the containers named in its config (label
-/// selection off, so parallel tests never touch each other's containers).
-class WatchProcess {
- public:
-  using Env = std::vector<std::pair<std::string, std::string>>;
-  WatchProcess(const TempDir& dir, const std::string& config_path, Env env = {})
-      : dir_(dir), config_(config_path), port_(freePort()), env_(std::move(env)) {
-    start();
-  }
-  ~WatchProcess() { stop(SIGTERM); }
-
-  void start() {
-    const std::string log = dir_.path() + "/watch.log";
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      setpgid(0, 0);
-      for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
-      const std::string listen = "127.0.0.1:" + std::to_string(port_);
-      const std::string state = dir_.path() + "/state";
-      const std::string bin = medicBinary();
-      execl(bin.c_str(), bin.c_str(), "watch", "--config", config_.c_str(), "--state-dir",
-            state.c_str(), "--listen", listen.c_str(), "--log-level", "debug",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  void stop(int sig) {
-    if (pid_ <= 0) return;
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int port() const { return port_; }
-  std::string log() const {
-    std::ifstream in(dir_.path() + "/watch.log");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  /// GET /api/v1/services/{name} through the CLI's own client path (`medic status --json`).
-  nlohmann::json service(const std::string& name) const {
-    auto r = runMedic({"status", "--json", "--url", url(), "--state-dir", dir_.path() + "/state"},
-                      10s);
-    auto j = nlohmann::json::parse(r.out, nullptr, false);
-    if (j.is_discarded()) return nullptr;
-    for (const auto& s : j["services"]) {
-      if (s.value("name", "") == name) return s;
-    }
-    return nullptr;
-  }
-  bool waitState(const std::string& name, const std::string& state,
-                 std::chrono::milliseconds timeout = 30s) const {
-    return waitFor([&] {
-      auto s = service(name);
-      return s.is_object() && s.value("state", "") == state;
-    }, timeout, 100ms);
-  }
-
- private:
-  const TempDir& dir_;
-  std::string config_;
-  int port_;
-  Env env_;
-  pid_t pid_ = -1;
-};
 
 class WatchTest : public DockerTest {
  protected:
