@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 class SseClient {
  public:
   SseClient(int port, const std::string& channel, std::optional<int64_t> last_event_id = {},
-            int rcvbuf = 0) {
+            int rcvbuf = 0, const std::string& host = "127.0.0.1") {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     if (rcvbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     sockaddr_in addr{};
@@ -38,8 +38,8 @@ class SseClient {
       ADD_FAILURE() << "cannot connect to 127.0.0.1:" << port;
       return;
     }
-    std::string req = "GET /api/v1/channels/" + channel +
-                      "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
+    std::string req = "GET /api/v1/channels/" + channel + "/events HTTP/1.1\r\nHost: " + host +
+                      "\r\nAccept: text/event-stream\r\n";
     if (last_event_id) req += "Last-Event-ID: " + std::to_string(*last_event_id) + "\r\n";
     req += "\r\n";
     (void)::send(fd_, req.data(), req.size(), MSG_NOSIGNAL);
@@ -261,6 +261,17 @@ TEST_F(ChannelsTest, PublishingNeedsTheToken) {
   ASSERT_TRUE(m);
   EXPECT_EQ((*m)["type"], "confirm");
   EXPECT_EQ((*m)["data"]["deploy"], 7);
+}
+
+TEST_F(ChannelsTest, TheStreamRefusesAForeignHostHeader) {
+  WatchProcess watch(dir_, emptyConfig());
+  ASSERT_TRUE(up(watch)) << watch.log();
+  SseClient foreign(watch.port(), "service_state", std::nullopt, 0, "evil.example");
+  EXPECT_FALSE(foreign.next(1s));
+  EXPECT_NE(foreign.statusLine().find(" 403 "), std::string::npos) << foreign.statusLine();
+  SseClient local(watch.port(), "service_state");
+  EXPECT_FALSE(local.next(300ms));
+  EXPECT_NE(local.statusLine().find(" 200 "), std::string::npos) << local.statusLine();
 }
 
 TEST_F(ChannelsTest, AClientThatStopsReadingIsDroppedWithoutSlowingAnother) {
