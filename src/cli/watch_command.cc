@@ -3,9 +3,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "cli/commands.h"
 #include "core/log.h"
+#include "core/sd_notify.h"
 #include "daemon/daemon.h"
 
 namespace medic::cli {
@@ -41,8 +43,24 @@ int runWatch(const GlobalOptions& global, const WatchOptions& opts) {
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", sig);
+    sdNotify("STOPPING=1");
     daemon.stop();
   });
+  // systemd: ready once serving; watchdog pings come from a timer on the same loop, so they stop
+  // when the loop stops making progress and systemd restarts medic.
+  sdNotify("READY=1\nSTATUS=watching " + cfg.docker);
+  boost::asio::steady_timer watchdog(io);
+  std::function<void()> ping;
+  if (auto interval = sdWatchdogInterval()) {
+    ping = [&, every = *interval] {
+      sdNotify("WATCHDOG=1");
+      watchdog.expires_after(every);
+      watchdog.async_wait([&](boost::system::error_code ec) {
+        if (!ec) ping();
+      });
+    };
+    ping();
+  }
   io.run();
   return kExitOk;
 }
