@@ -81,14 +81,17 @@ void Daemon::registerRoutes() {
           return Response::error(404, "no protected service named '" + name + "'");
         }
         auto body = req.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(req.body);
+        const char* kShape = "give {\"for\": \"10m\"} (a duration) or {\"end\": true}";
+        if (!body.is_object() || (body.contains("end") && !body["end"].is_boolean()) ||
+            (body.contains("for") && !body["for"].is_string())) {
+          return Response::error(400, kShape);
+        }
         if (body.value("end", false)) {
           feed(supervisor::MaintenanceSet{name, std::nullopt});
           return Response::json(200, {{"service", name}, {"maintenance", false}});
         }
         auto d = parseDuration(body.value("for", ""));
-        if (!d || d->count() <= 0) {
-          return Response::error(400, "give {\"for\": \"10m\"} (a duration) or {\"end\": true}");
-        }
+        if (!d || d->count() <= 0) return Response::error(400, kShape);
         feed(supervisor::MaintenanceSet{name, now().steady + *d});
         return Response::json(200, {{"service", name}, {"maintenance", true},
                                     {"until", formatWallTime(now().wall + *d)}});

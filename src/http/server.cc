@@ -26,6 +26,34 @@ namespace {
 
 constexpr size_t kMaxBody = 1 << 20;
 constexpr size_t kMaxHeader = 16 * 1024;
+constexpr int kMaxJsonDepth = 64;
+
+/// Nesting depth of arrays and objects, counted without parsing (and without recursion), so a
+/// hostile body is refused before any parser walks it. Brackets inside strings do not count.
+bool jsonDepthWithin(const std::string& text, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr int kStreamSendBuffer = 64 * 1024;
 constexpr auto kStreamKeepalive = std::chrono::seconds(15);
@@ -104,6 +132,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         auto ct = lower(req.header("content-type"));
         if (ct.rfind("application/json", 0) != 0) {
           return Response::error(415, "send the body as application/json");
+        }
+        if (!jsonDepthWithin(req.body, kMaxJsonDepth)) {
+          return Response::error(400, "the body nests deeper than " +
+                                          std::to_string(kMaxJsonDepth) + " levels");
         }
         if (!nlohmann::json::accept(req.body)) {
           return Response::error(400, "the body is not valid JSON");
