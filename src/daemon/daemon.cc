@@ -112,6 +112,7 @@ Status Daemon::start() {
 
   asio::co_spawn(io_, eventLoop(), asio::detached);
   asio::co_spawn(io_, resyncLoop(), asio::detached);
+  asio::co_spawn(io_, statsLoop(), asio::detached);
   return Ok{};
 }
 
@@ -253,6 +254,10 @@ metrics::Snapshot Daemon::metricsSnapshot() const {
     sample.name = s.value("name", "");
     sample.state = s.value("state", "unknown");
     sample.up = sample.state == "healthy";
+    if (auto it = stats_.find(sample.name); it != stats_.end()) {
+      sample.cpu_percent = it->second.cpu_percent;
+      sample.memory_bytes = static_cast<double>(it->second.memory_bytes);
+    }
     snap.services.push_back(std::move(sample));
   }
   snap.engine_reachable = engine_reachable_;
@@ -404,6 +409,27 @@ asio::awaitable<void> Daemon::resyncLoop() {
   while (!stopping_) {
     co_await sleepFor(std::max(options_.config.resync_interval, Millis(100)));
     if (engine_reachable_) requestResync();
+  }
+}
+
+asio::awaitable<void> Daemon::statsLoop() {
+  while (!stopping_) {
+    co_await sleepFor(Millis(10'000));
+    if (!engine_reachable_) continue;
+    std::vector<std::pair<std::string, std::string>> targets;
+    for (const auto& [name, s] : services_) {
+      if (s.container && s.container->state == "running") targets.emplace_back(name, s.container->id);
+    }
+    // One at a time: each sample takes the engine ~1 s (two readings), and nothing waits on it.
+    for (const auto& [name, id] : targets) {
+      if (stopping_) co_return;
+      auto sample = co_await docker_->stats(id);
+      if (sample) {
+        stats_[name] = *sample;
+      } else {
+        stats_.erase(name);
+      }
+    }
   }
 }
 

@@ -82,6 +82,9 @@ class Daemon {
 
   boost::asio::awaitable<void> eventLoop();
   boost::asio::awaitable<void> resyncLoop();
+  /// Samples Docker stats (CPU, memory) of every protected running container in the background;
+  /// /metrics and the status serve the latest sample and never wait for one.
+  boost::asio::awaitable<void> statsLoop();
   boost::asio::awaitable<void> resync();
   void requestResync();
   boost::asio::awaitable<void> probeLoop(std::string service, uint64_t generation);
@@ -126,6 +129,7 @@ class Daemon {
   std::map<std::string, std::string> container_service_;        ///< container id → service
   std::map<std::string, std::unique_ptr<ProbeState>> probes_;
   std::map<std::string, std::string> old_copies_;
+  std::map<std::string, docker::Stats> stats_;  ///< service → latest Docker stats sample
   /// Services medic is recreating right now: their new container is medic's own, not a replacement
   /// to adopt, so events and resync observations wait until the action's result is in.
   std::set<std::string> recreating_;  ///< service → renamed-aside container id

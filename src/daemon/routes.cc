@@ -114,6 +114,11 @@ nlohmann::json Daemon::statusJson() const {
       j["container_name"] = it->second.container ? it->second.container->name : "";
       j["docker_state"] = it->second.container ? it->second.container->state : "absent";
     }
+    if (auto it = stats_.find(st.name); it != stats_.end()) {
+      j["resources"] = {{"cpu_percent", it->second.cpu_percent},
+                        {"memory_bytes", it->second.memory_bytes},
+                        {"memory_limit_bytes", it->second.memory_limit_bytes}};
+    }
     if (auto p = probes_.find(st.name); p != probes_.end() && p->second) {
       nlohmann::json probes = nlohmann::json::array();
       for (size_t i = 0; i < p->second->last.size(); ++i) {

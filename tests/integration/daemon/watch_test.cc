@@ -91,6 +91,11 @@ TEST_F(WatchTest, RecoveryShowsInMetricsAndTheAlertLog) {
   } else if (dockerRequired()) {
     ADD_FAILURE() << "promtool missing: apt-get install prometheus";
   }
+  // Resources come from Docker stats sampled in the background (every 10 s), never on a scrape.
+  EXPECT_TRUE(waitFor([&] {
+    auto m = httpGet(watch.port(), "/metrics", 5s);
+    return m.body.find("medic_container_memory_bytes{service=\"web\"}") != std::string::npos;
+  }, 25s, 500ms)) << watch.log();
   std::ifstream in(dir_.path() + "/state/logs/monitoring-alerts.log");
   std::stringstream ss;
   ss << in.rdbuf();
