@@ -19,6 +19,8 @@ namespace {
 
 constexpr int kReplayPage = 1000;
 constexpr size_t kReplayMaxBytes = 64 * 1024 * 1024;
+/// Open event streams across all channels; one more gets 429 (each holds a socket and a queue).
+constexpr size_t kMaxStreamClients = 64;
 
 /// The id to resume after: Last-Event-ID (what EventSource sends on reconnect), else ?since=ID,
 /// else -1 for "from now on".
@@ -64,6 +66,13 @@ void Daemon::registerChannelRoutes() {
                       const auto& name = req.params.at("name");
                       if (!bus::isChannel(name)) {
                         return Response::error(404, "no channel named '" + name + "'");
+                      }
+                      if (bus_->subscriberCount() >= kMaxStreamClients) {
+                        auto busy = Response::error(
+                            429, "too many event streams open (" +
+                                     std::to_string(kMaxStreamClients) + "): close one and retry");
+                        busy.headers["Retry-After"] = "5";
+                        return busy;
                       }
                       std::string error;
                       auto after = resumeAfter(req, error);

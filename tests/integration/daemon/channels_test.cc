@@ -274,6 +274,34 @@ TEST_F(ChannelsTest, TheStreamRefusesAForeignHostHeader) {
   EXPECT_NE(local.statusLine().find(" 200 "), std::string::npos) << local.statusLine();
 }
 
+TEST_F(ChannelsTest, TooManyOpenStreamsGet429) {
+  WatchProcess watch(dir_, emptyConfig());
+  ASSERT_TRUE(up(watch)) << watch.log();
+  std::vector<std::unique_ptr<SseClient>> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.push_back(std::make_unique<SseClient>(watch.port(), "service_state"));
+  }
+  auto subscribers = [&] {
+    const auto listing = channels(watch.port());
+    for (const auto& c : listing["channels"]) {
+      if (c["name"] == "service_state") return c["subscribers"].get<int>();
+    }
+    return -1;
+  };
+  ASSERT_TRUE(waitFor([&] { return subscribers() == 64; }, 10s, 100ms)) << subscribers();
+  SseClient one_too_many(watch.port(), "service_state");
+  EXPECT_FALSE(one_too_many.next(1s));
+  EXPECT_NE(one_too_many.statusLine().find(" 429 "), std::string::npos)
+      << one_too_many.statusLine();
+  // Closing one makes room again.
+  clients.pop_back();
+  EXPECT_TRUE(waitFor([&] {
+    SseClient again(watch.port(), "service_state");
+    again.next(300ms);
+    return again.statusLine().find(" 200 ") != std::string::npos;
+  }, 10s, 200ms));
+}
+
 TEST_F(ChannelsTest, AClientThatStopsReadingIsDroppedWithoutSlowingAnother) {
   WatchProcess watch(dir_, emptyConfig());
   ASSERT_TRUE(up(watch)) << watch.log();
