@@ -245,6 +245,19 @@ void Daemon::publish(std::string channel, std::string type, std::string service,
   }
 }
 
+void Daemon::syncAlertSinkMetrics() {
+  if (!alerts_ || !metrics_) return;
+  // The queue keeps totals; the metrics are counters fed with what changed since the last scrape.
+  for (const auto& sink : alerts_->counters().sinks) {
+    auto& seen = sink_counts_seen_[sink.name];
+    for (uint64_t i = seen.first; i < sink.failed; ++i) metrics_->recordAlertSinkFailure(sink.name);
+    if (sink.dropped > seen.second) {
+      metrics_->recordAlertSinkDropped(sink.name, sink.dropped - seen.second);
+    }
+    seen = {sink.failed, sink.dropped};
+  }
+}
+
 metrics::Snapshot Daemon::metricsSnapshot() const {
   metrics::Snapshot snap;
   const auto status = statusJson();
@@ -268,6 +281,7 @@ metrics::Snapshot Daemon::metricsSnapshot() const {
     snap.alerts_firing["info"] = static_cast<int>(c.firingCount(alerts::Severity::kInfo));
     snap.alerts_firing["warning"] = static_cast<int>(c.firingCount(alerts::Severity::kWarning));
     snap.alerts_firing["critical"] = static_cast<int>(c.firingCount(alerts::Severity::kCritical));
+
   }
   return snap;
 }

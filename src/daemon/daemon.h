@@ -61,6 +61,8 @@ class Daemon {
   nlohmann::json statusJson() const;
   /// What /metrics reads at scrape time (never blocks).
   metrics::Snapshot metricsSnapshot() const;
+  /// Brings the alert-sink failure/drop counters up to the queue's totals (before each scrape).
+  void syncAlertSinkMetrics();
 
  private:
   /// Probe results and thresholds of one service; counters start fresh per container.
@@ -130,6 +132,8 @@ class Daemon {
   std::map<std::string, std::unique_ptr<ProbeState>> probes_;
   std::map<std::string, std::string> old_copies_;
   std::map<std::string, docker::Stats> stats_;  ///< service → latest Docker stats sample
+  /// Alert sink → (failed, dropped) totals already passed to the metrics counters.
+  std::map<std::string, std::pair<uint64_t, uint64_t>> sink_counts_seen_;
   /// Services medic is recreating right now: their new container is medic's own, not a replacement
   /// to adopt, so events and resync observations wait until the action's result is in.
   std::set<std::string> recreating_;  ///< service → renamed-aside container id

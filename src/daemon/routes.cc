@@ -99,6 +99,7 @@ void Daemon::registerRoutes() {
       /*mutation=*/true);
   registerChannelRoutes();
   router_.add("GET", "/metrics", [this](const Request&) {
+    syncAlertSinkMetrics();
     return Response::text(200, metrics_->render(), metrics::MedicMetrics::kContentType);
   });
 }

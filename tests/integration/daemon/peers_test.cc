@@ -132,6 +132,7 @@ TEST(Peers, PrometheusAlertmanagerAndAWebhookSeeWhatMedicSees) {
   ASSERT_TRUE(waitFor([&] { return good.get("/health", 500ms).status == 200; }, 20s));
 
   const int medic_port = freePort();
+  const int dead_port = freePort();  // nothing listens here: a dead webhook
   const std::string config = dir.write(
       "medic.yaml",
       "select:\n  labels: false\nresync_interval: 2s\n"
@@ -141,6 +142,8 @@ TEST(Peers, PrometheusAlertmanagerAndAWebhookSeeWhatMedicSees) {
       "    - type: webhook\n      url: http://127.0.0.1:" + std::to_string(webhook.port()) +
           "/hook\n      min_severity: critical\n"
       "    - type: alertmanager\n      url: http://127.0.0.1:" + std::to_string(am_port) + "\n"
+      "    - type: webhook\n      url: http://127.0.0.1:" + std::to_string(dead_port) +
+          "/nobody-listens\n      min_severity: critical\n      retries: 1\n"
       "services:\n"
       "  good:\n    match:\n      container: " + good.name() +
           "\n    probes:\n      - http: http://127.0.0.1:" + std::to_string(good.port()) +
@@ -198,6 +201,13 @@ TEST(Peers, PrometheusAlertmanagerAndAWebhookSeeWhatMedicSees) {
   ASSERT_GE(bodies.size(), 2u);
   EXPECT_EQ(bodies[0], bodies[1]) << "the retry carries the same alert";
   EXPECT_NE(bodies[1].find("manual intervention required"), std::string::npos) << bodies[1];
+
+  // The dead webhook's failure is a metric, and it stalled nothing above.
+  EXPECT_TRUE(waitFor([&] {
+    auto m = httpGet(medic_port, "/metrics", 2s);
+    return m.body.find("medic_alert_sink_failures_total{sink=\"webhook_2\"} 1") !=
+           std::string::npos;
+  }, 30s, 250ms)) << httpGet(medic_port, "/metrics", 2s).body;
 }
 
 }  // namespace
