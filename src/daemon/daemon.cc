@@ -16,6 +16,7 @@
 #include "core/atomic_file.h"
 #include "core/log.h"
 #include "daemon/persist.h"
+#include "daemon/status.h"
 #include "daemon/translate.h"
 #include "docker/engine_client.h"
 #include "docker/spec.h"
@@ -113,6 +114,7 @@ Status Daemon::start() {
   asio::co_spawn(io_, eventLoop(), asio::detached);
   asio::co_spawn(io_, resyncLoop(), asio::detached);
   asio::co_spawn(io_, statsLoop(), asio::detached);
+  asio::co_spawn(io_, evidenceFlushLoop(), asio::detached);
   return Ok{};
 }
 
@@ -122,6 +124,7 @@ void Daemon::stop() {
   spdlog::info("medic stopping");
   if (server_) server_->stop();
   if (alerts_) alerts_->stop();
+  flushEvidence();
   wake_timer_.cancel();
   resync_kick_.cancel();
   std::error_code ec;
@@ -139,6 +142,7 @@ void Daemon::feed(const Observation& o) {
 }
 
 void Daemon::apply(supervisor::Decision d) {
+  ++state_version_;  // every observation and every timer tick may change what the status shows
   std::set<std::string> touched;
   for (const auto& n : d.notices) {
     handleNotice(n);
@@ -259,20 +263,22 @@ void Daemon::syncAlertSinkMetrics() {
 }
 
 metrics::Snapshot Daemon::metricsSnapshot() const {
+  // Built from the core's statuses directly: a scrape must stay cheap with many services.
   metrics::Snapshot snap;
-  const auto status = statusJson();
-  if (status["health_score"].is_number()) snap.health_score = status["health_score"].get<double>();
-  for (const auto& s : status["services"]) {
+  nlohmann::json for_score = nlohmann::json::array();
+  for (const auto& st : core_->statuses()) {
     metrics::ServiceSample sample;
-    sample.name = s.value("name", "");
-    sample.state = s.value("state", "unknown");
-    sample.up = sample.state == "healthy";
+    sample.name = st.name;
+    sample.state = st.state;
+    sample.up = st.state == "healthy";
     if (auto it = stats_.find(sample.name); it != stats_.end()) {
       sample.cpu_percent = it->second.cpu_percent;
       sample.memory_bytes = static_cast<double>(it->second.memory_bytes);
     }
+    for_score.push_back({{"state", st.state}, {"critical", st.critical}});
     snap.services.push_back(std::move(sample));
   }
+  snap.health_score = healthScore(for_score);
   snap.engine_reachable = engine_reachable_;
   snap.panic_mode = core_->panicMode();
   snap.observe_only = observe_only_;
@@ -426,6 +432,24 @@ asio::awaitable<void> Daemon::resyncLoop() {
   }
 }
 
+asio::awaitable<void> Daemon::evidenceFlushLoop() {
+  // Probe evidence is written in one transaction per interval instead of one fsync per probe
+  // result, which kept the loop (and the API) waiting on the disk.
+  while (!stopping_) {
+    co_await sleepFor(kEvidenceFlushInterval);
+    flushEvidence();
+  }
+}
+
+void Daemon::flushEvidence() {
+  if (!store_ || pending_evidence_.empty()) return;
+  auto batch = std::move(pending_evidence_);
+  pending_evidence_.clear();
+  if (auto st = store_->putEvidenceBatch(batch); !st) {
+    spdlog::error("{} evidence records not stored: {}", batch.size(), st.error().message);
+  }
+}
+
 asio::awaitable<void> Daemon::statsLoop() {
   while (!stopping_) {
     co_await sleepFor(Millis(10'000));
@@ -443,6 +467,7 @@ asio::awaitable<void> Daemon::statsLoop() {
       } else {
         stats_.erase(name);
       }
+      ++state_version_;
     }
   }
 }
@@ -534,8 +559,8 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
       auto& ps = *pit->second;
       if (store_) {
         for (const auto& ev : evidence) {
-          (void)store_->putEvidence({ev.id, ev.service, ev.kind, toUnixMillis(ev.time), ev.hash,
-                                     ev.data});
+          pending_evidence_.push_back(
+              {ev.id, ev.service, ev.kind, toUnixMillis(ev.time), ev.hash, ev.data});
         }
       }
       if (ps.trackers.size() != results.size()) {
@@ -566,6 +591,7 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
         }
       }
       ps.last = results;
+      ++state_version_;
       std::optional<bool> verdict;
       if (any_failing) verdict = false;
       else if (all_passing && !results.empty()) verdict = true;

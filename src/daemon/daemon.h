@@ -59,6 +59,8 @@ class Daemon {
 
   /// Status document served at /api/v1/status (and used by `medic status`).
   nlohmann::json statusJson() const;
+  /// The `services` array of the status document.
+  nlohmann::json servicesJson(Now t) const;
   /// What /metrics reads at scrape time (never blocks).
   metrics::Snapshot metricsSnapshot() const;
   /// Brings the alert-sink failure/drop counters up to the queue's totals (before each scrape).
@@ -87,6 +89,9 @@ class Daemon {
   /// Samples Docker stats (CPU, memory) of every protected running container in the background;
   /// /metrics and the status serve the latest sample and never wait for one.
   boost::asio::awaitable<void> statsLoop();
+  boost::asio::awaitable<void> evidenceFlushLoop();
+  void flushEvidence();
+  static constexpr Millis kEvidenceFlushInterval{500};
   boost::asio::awaitable<void> resync();
   void requestResync();
   boost::asio::awaitable<void> probeLoop(std::string service, uint64_t generation);
@@ -132,6 +137,10 @@ class Daemon {
   std::map<std::string, std::unique_ptr<ProbeState>> probes_;
   std::map<std::string, std::string> old_copies_;
   std::map<std::string, docker::Stats> stats_;  ///< service → latest Docker stats sample
+  std::vector<store::EvidenceRecord> pending_evidence_;  ///< probe evidence not yet flushed
+  uint64_t state_version_ = 0;  ///< bumped whenever anything the status shows may have changed
+  mutable std::optional<nlohmann::json> services_cache_;
+  mutable uint64_t services_cache_version_ = 0;
   /// Alert sink → (failed, dropped) totals already passed to the metrics counters.
   std::map<std::string, std::pair<uint64_t, uint64_t>> sink_counts_seen_;
   /// Services medic is recreating right now: their new container is medic's own, not a replacement

@@ -53,6 +53,7 @@ void Daemon::registerRoutes() {
       /*mutation=*/true);
   router_.add("GET", "/api/v1/evidence/{id}", [this](const Request& req) {
     if (!store_) return Response::error(503, "store unusable: " + store_error_);
+    flushEvidence();  // an id the status just cited must resolve, even before the next flush
     auto ev = store_->getEvidence(req.params.at("id"));
     if (!ev) return Response::error(500, ev.error().message);
     if (!*ev) return Response::error(404, "no evidence with id '" + req.params.at("id") + "'");
@@ -104,8 +105,7 @@ void Daemon::registerRoutes() {
   });
 }
 
-nlohmann::json Daemon::statusJson() const {
-  const auto t = SystemClock().now();
+nlohmann::json Daemon::servicesJson(Now t) const {
   nlohmann::json services = nlohmann::json::array();
   for (const auto& st : core_->statuses()) {
     auto j = supervisor::toJson(st, t);
@@ -134,6 +134,18 @@ nlohmann::json Daemon::statusJson() const {
     }
     services.push_back(j);
   }
+  return services;
+}
+
+nlohmann::json Daemon::statusJson() const {
+  const auto t = SystemClock().now();
+  // The per-service part is rebuilt only when something it shows changed (an observation, a probe
+  // round, a stats sample): under API load most requests reuse it.
+  if (!services_cache_ || services_cache_version_ != state_version_) {
+    services_cache_ = servicesJson(t);
+    services_cache_version_ = state_version_;
+  }
+  const nlohmann::json& services = *services_cache_;
   auto score = healthScore(services);
   return {{"version", MEDIC_VERSION},
           {"time", formatWallTime(t.wall)},

@@ -41,7 +41,7 @@ std::string Request::header(const std::string& lower_name) const {
 Response Response::json(int status, const nlohmann::json& body) {
   Response r;
   r.status = status;
-  r.body = body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   r.body.push_back('\n');
   return r;
 }
