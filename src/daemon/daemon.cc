@@ -208,6 +208,10 @@ void Daemon::handleNotice(const supervisor::Notice& n) {
                              true, n.data.value("recovery_seconds", 0.0));
   }
   if (metrics_ && n.kind == "escalated") metrics_->recordRecovery(n.service, "escalate", false, 0);
+  // The copy renamed aside by a recreate is removed once its replacement has validated.
+  if ((n.kind == "recovered" || n.kind == "replaced") && old_copies_.count(n.service)) {
+    asio::co_spawn(io_, removeOldCopy(n.service), asio::detached);
+  }
   if (!alerts_) return;
   // A good outcome resolves what was firing for that service (or the host).
   if (n.kind == "recovered" || n.kind == "replaced" || n.kind == "engine_back" ||

@@ -195,6 +195,17 @@ TEST_F(WatchTest, BrokenNewImageIsRolledBackToTheLastHealthyOne) {
   auto s = watch.service("web");
   EXPECT_EQ(s["last_healthy_image"], good_image) << s.dump(2);
   EXPECT_NE(watch.log().find("rollback"), std::string::npos);
+  // The broken container was renamed aside during the rollback and is removed once the rollback
+  // validated: nothing is left behind.
+  auto leftovers = [&] {
+    return dockerCli({"ps", "-a", "--filter", "name=" + name + ".medic-old-", "--format",
+                      "{{.Names}}"})
+        .out;
+  };
+  EXPECT_TRUE(waitFor([&] { return leftovers().empty(); }, 10s, 200ms)) << leftovers();
+  for (std::string line; std::getline(std::stringstream(leftovers()) >> std::ws, line);) {
+    dockerCli({"rm", "-f", line});
+  }
 }
 
 // All schedules run on the monotonic clock: jumping medic's wall clock (libfaketime, only inside

@@ -302,7 +302,7 @@ TEST_F(ApiTest, ARebindingHostIsRefusedEvenWithTheToken) {
   const std::vector<std::string> evil_hosts = {
       "evil.example",     "evil.example:" + p,      "127.0.0.1.evil.example:" + p,
       "127.evil.example", "localhost.evil.example", "[::2]:" + p,
-      "0.0.0.0:" + p,     "10.0.0.1:" + p};
+      "0.0.0.0:" + p,     "203.0.113.9:" + p};
   for (const auto& m : mutations()) {
     for (const auto& h : evil_hosts) {
       auto r = call(port(), "POST", m.path, h, authJson(), m.body);

@@ -68,8 +68,8 @@ TEST(SpecFromInspect, KeepsUserHostnameStaticIpAndSeveralNetworks) {
   inspect["Config"]["StopSignal"] = "SIGINT";
   inspect["Config"]["StopTimeout"] = 5;
   inspect["NetworkSettings"]["Networks"]["backend"] = json::parse(
-      R"({"IPAMConfig":{"IPv4Address":"10.9.0.5"},"Aliases":["db","956d029f2f1a"],
-          "IPAddress":"10.9.0.5","Links":null,"DriverOpts":null})");
+      R"({"IPAMConfig":{"IPv4Address":"198.51.100.5"},"Aliases":["db","956d029f2f1a"],
+          "IPAddress":"198.51.100.5","Links":null,"DriverOpts":null})");
   ContainerSpec spec = specFromInspect(inspect);
   EXPECT_EQ(spec.body["Hostname"], "db-primary");
   EXPECT_EQ(spec.body["Cmd"], json({"serve", "--port", "80"}));
@@ -77,7 +77,7 @@ TEST(SpecFromInspect, KeepsUserHostnameStaticIpAndSeveralNetworks) {
   EXPECT_EQ(spec.body["StopTimeout"], 5);
   const json& endpoints = spec.body["NetworkingConfig"]["EndpointsConfig"];
   ASSERT_EQ(endpoints.size(), 2u);
-  EXPECT_EQ(endpoints["backend"]["IPAMConfig"]["IPv4Address"], "10.9.0.5");
+  EXPECT_EQ(endpoints["backend"]["IPAMConfig"]["IPv4Address"], "198.51.100.5");
   EXPECT_EQ(endpoints["backend"]["Aliases"], json({"db"}));
 }
 
