@@ -151,10 +151,12 @@ TEST_F(WatchTest, ReplacementArrivingWithinGraceIsAdoptedWithoutAction) {
   TestContainer c(name, port);
   ASSERT_TRUE(c.started()) << c.startError();
   ASSERT_TRUE(serving(c));
-  WatchProcess watch(dir_, config(c, true, "4s"));
+  // The grace leaves room for a slow `docker rm` + `docker run` on a loaded 2-core machine.
+  WatchProcess watch(dir_, config(c, true, "8s"));
   ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
   std::this_thread::sleep_for(1s);  // snapshot stored
   // What `docker-compose up` does after a removal: a new container for the same service.
+  const auto removed_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(dockerCli({"rm", "-f", name}).ok());
   TestContainer replacement(name, port, {"-e", "APP_VERSION=v2"});
   ASSERT_TRUE(replacement.started()) << replacement.startError();
@@ -162,7 +164,7 @@ TEST_F(WatchTest, ReplacementArrivingWithinGraceIsAdoptedWithoutAction) {
   ASSERT_TRUE(serving(replacement));
   EXPECT_TRUE(watch.waitState("web", "healthy")) << watch.log();
   // Past the grace: medic took no action, the replacement is the one serving.
-  std::this_thread::sleep_for(5s);
+  std::this_thread::sleep_until(removed_at + 9s);
   EXPECT_EQ(replacement.inspect("{{.Id}}"), replacement_id) << watch.log();
   EXPECT_NE(replacement.get("/").body.find("v2"), std::string::npos);
   auto s = watch.service("web");
