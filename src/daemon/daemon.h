@@ -152,7 +152,6 @@ class Daemon {
   bool resync_running_ = false;
   bool resync_again_ = false;
   int reconnects_ = 0;
-  std::map<std::string, std::string> alert_log_dedup_;
 };
 
 }  // namespace medic::daemon
