@@ -243,7 +243,9 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
   const bool candidate = r->candidate && r->candidate->id == e.container_id;
   const std::string& a = e.action;
   const double latency = wallLatency(e.occurred, now.wall);
-  if (a == "die" || a == "stop" || a == "kill" || a == "oom") {
+  // "kill" is only a signal sent (a HUP for a reload, or the first step of `docker rm -f` and
+  // `docker stop`); the process may live on, so only die, stop and oom mean it ended.
+  if (a == "die" || a == "stop" || a == "oom") {
     if (current) {
       r->view->phase = Phase::kExited;
       if (a == "die") r->view->exit_code = e.exit_code;

@@ -224,6 +224,19 @@ TEST(Ladder, StartRefusedBecauseTheContainerIsBeingRemovedCostsNoAttempt) {
   EXPECT_EQ(recreate.attempt, 1);
 }
 
+TEST(Ladder, AKillEventIsOnlyASignalAndTriggersNothingUntilTheDie) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  // `docker kill -s HUP` for a reload, or the first event of `docker rm -f`.
+  Decision d = sim.event("web", "c1", "kill");
+  EXPECT_TRUE(Sim::recoveries(d).empty());
+  EXPECT_EQ(sim.state("web"), "healthy");
+  // `docker rm -f` goes on with destroy: a removal, with no attempt spent on the way.
+  sim.event("web", "c1", "destroy");
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  EXPECT_EQ(sim.status("web").attempts_in_window, 0);
+}
+
 TEST(Ladder, ReplacementWithinGraceIsAdoptedWithoutAction) {
   Sim sim({service("web")});
   sim.seen("web", running("c1"));
