@@ -68,6 +68,7 @@ Status Daemon::start() {
   if (opened) {
     store_ = std::move(*opened);
     loadKnownServices();
+    loadOpenIncidents();
   } else {
     observe_only_ = true;
     store_error_ = opened.error().message;
@@ -158,7 +159,10 @@ void Daemon::apply(supervisor::Decision d) {
     }
     asio::co_spawn(io_, execute(std::move(a)), asio::detached);
   }
-  for (const auto& s : touched) persist(s);
+  for (const auto& s : touched) {
+    persist(s);
+    recordIncident(s);
+  }
   if (!touched.empty()) exportRecoveryState();
   armWakeTimer();
 }
@@ -513,7 +517,12 @@ asio::awaitable<void> Daemon::resync() {
       supervisor::ServiceObserved obs{name, std::nullopt};
       if (s.container) {
         auto info = co_await docker_->inspectContainer(s.container->id);
-        if (info) obs.container = toView(*info);
+        if (info) {
+          obs.container = toView(*info);
+          container_facts_[name] = {info->state.started_at, info->restart_count};
+        }
+      } else {
+        container_facts_.erase(name);
       }
       if (services_.count(name) == 0 || recreating_.count(name)) continue;
       feed(obs);
@@ -595,6 +604,16 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
         }
       }
       ps.last = results;
+      ps.latency_ms.assign(results.size(), std::nullopt);
+      for (size_t i = 0; i < results.size(); ++i) {
+        for (const auto& ev : evidence) {
+          if (ev.id == results[i].evidence_id && ev.data.contains("latency_ms") &&
+              ev.data["latency_ms"].is_number()) {
+            ps.latency_ms[i] = ev.data["latency_ms"].get<double>();
+          }
+        }
+      }
+      ps.checked_at = SystemClock().now().wall;
       ++state_version_;
       std::optional<bool> verdict;
       if (any_failing) verdict = false;

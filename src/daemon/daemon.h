@@ -73,7 +73,14 @@ class Daemon {
     std::string container_id;
     std::vector<probes::ProbeTracker> trackers;
     std::vector<services::ProbeResult> last;
+    std::vector<std::optional<double>> latency_ms;  ///< of each result in `last`, when measured
+    std::optional<WallTime> checked_at;             ///< when `last` was taken
     std::optional<bool> last_sent;
+  };
+  /// What the dashboards show of a service's container beyond its state (from the last inspect).
+  struct ContainerFacts {
+    std::string started_at;  ///< RFC 3339 as the engine wrote it; empty when never started
+    int restart_count = 0;   ///< Docker's restarts of this container (its restart policy)
   };
 
   Now now() const;
@@ -107,6 +114,12 @@ class Daemon {
   std::optional<std::string> serviceForEvent(const docker::Event& e);
   void registerRoutes();
   void registerChannelRoutes();
+  /// GET /api/v1/incidents and /api/v1/actions (history.cc).
+  void registerHistoryRoutes();
+  /// Copies the supervisor's incident of `service` into the store as it opens, progresses and
+  /// closes (history.cc).
+  void recordIncident(const std::string& service);
+  void loadOpenIncidents();
   /// Publishes on a channel (DESIGN §5); failures are logged, never fatal.
   void publish(std::string channel, std::string type, std::string service, std::string severity,
                nlohmann::json data, std::vector<std::string> evidence = {});
@@ -137,6 +150,7 @@ class Daemon {
   std::map<std::string, std::unique_ptr<ProbeState>> probes_;
   std::map<std::string, std::string> old_copies_;
   std::map<std::string, docker::Stats> stats_;  ///< service → latest Docker stats sample
+  std::map<std::string, ContainerFacts> container_facts_;  ///< service → its container's facts
   std::vector<store::EvidenceRecord> pending_evidence_;  ///< probe evidence not yet flushed
   uint64_t state_version_ = 0;  ///< bumped whenever anything the status shows may have changed
   mutable std::optional<nlohmann::json> services_cache_;
@@ -147,6 +161,14 @@ class Daemon {
   /// to adopt, so events and resync observations wait until the action's result is in.
   std::set<std::string> recreating_;  ///< service → renamed-aside container id
   uint64_t probe_generation_ = 0;
+  /// The store row of each service's latest incident, keyed by its detection time.
+  struct IncidentRow {
+    int64_t id = 0;
+    int64_t detected_ms = 0;
+    int attempts = 0;
+    bool closed = false;
+  };
+  std::map<std::string, IncidentRow> incident_rows_;
   int64_t last_event_time_ = 0;  ///< unix seconds of the newest event seen
   bool engine_reachable_ = true;
   bool resync_running_ = false;

@@ -99,6 +99,7 @@ void Daemon::registerRoutes() {
       },
       /*mutation=*/true);
   registerChannelRoutes();
+  registerHistoryRoutes();
   router_.add("GET", "/metrics", [this](const Request&) {
     syncAlertSinkMetrics();
     return Response::text(200, metrics_->render(), metrics::MedicMetrics::kContentType);
@@ -115,6 +116,13 @@ nlohmann::json Daemon::servicesJson(Now t) const {
       j["container_name"] = it->second.container ? it->second.container->name : "";
       j["docker_state"] = it->second.container ? it->second.container->state : "absent";
     }
+    if (auto f = container_facts_.find(st.name); f != container_facts_.end()) {
+      // The engine writes 0001-01-01T00:00:00Z for a container that never started.
+      const auto& at = f->second.started_at;
+      const bool started = !at.empty() && at.rfind("0001-", 0) != 0;
+      j["started_at"] = started ? nlohmann::json(at) : nlohmann::json(nullptr);
+      j["restart_count"] = f->second.restart_count;
+    }
     if (auto it = stats_.find(st.name); it != stats_.end()) {
       j["resources"] = {{"cpu_percent", it->second.cpu_percent},
                         {"memory_bytes", it->second.memory_bytes},
@@ -124,8 +132,14 @@ nlohmann::json Daemon::servicesJson(Now t) const {
       nlohmann::json probes = nlohmann::json::array();
       for (size_t i = 0; i < p->second->last.size(); ++i) {
         const auto& r = p->second->last[i];
+        const auto& lat = p->second->latency_ms;
+        const auto& checked = p->second->checked_at;
         probes.push_back({{"name", r.name}, {"ok", r.ok}, {"summary", r.summary},
                           {"evidence", r.evidence_id},
+                          {"latency_ms", i < lat.size() && lat[i] ? nlohmann::json(*lat[i])
+                                                                  : nlohmann::json(nullptr)},
+                          {"checked_at", checked ? nlohmann::json(formatWallTime(*checked))
+                                                 : nlohmann::json(nullptr)},
                           {"state", i < p->second->trackers.size()
                                         ? probes::toString(p->second->trackers[i].state())
                                         : "unknown"}});

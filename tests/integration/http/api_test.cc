@@ -511,6 +511,12 @@ TEST_F(ApiTest, EveryResponseMatchesTheOpenApiSpec) {
   record("GET", "/api/v1/evidence/" + evidence, 200);
   record("GET", "/api/v1/evidence/nope", 404);
   record("GET", "/metrics", 200);
+  record("GET", "/api/v1/incidents", 200);
+  record("GET", "/api/v1/incidents?since=7d", 200);
+  record("GET", "/api/v1/incidents?since=soon", 400);
+  record("GET", "/api/v1/actions", 200);
+  record("GET", "/api/v1/actions?limit=1", 200);
+  record("GET", "/api/v1/actions?limit=0", 400);
   record("GET", "/api/v1/status", 403, {}, "", "evil.example");
   record("POST", "/api/v1/services/spare/maintenance", 200, authJson(), R"({"for": "10m"})");
   record("GET", "/api/v1/services/spare", 200);
@@ -524,6 +530,28 @@ TEST_F(ApiTest, EveryResponseMatchesTheOpenApiSpec) {
   record("POST", "/api/v1/alerts/abc/ack", 400, auth());
   record("POST", "/api/v1/services/spare/recover", 202, auth());
   record("POST", "/api/v1/services/spare/recover", 403, auth(), "", "evil.example");
+
+  // The recovered incident is in the history with its times, and so is the restart that fixed it.
+  auto incidents = nlohmann::json::parse(call(port(), "GET", "/api/v1/incidents", host()).body,
+                                         nullptr, false);
+  bool found_incident = false;
+  for (const auto& i : incidents) {
+    if (i.value("service", "") == "spare" && i.value("outcome", "") == "recovered" &&
+        i["recovery_seconds"].is_number() && i["detection_seconds"].is_number()) {
+      found_incident = true;
+    }
+  }
+  EXPECT_TRUE(found_incident) << incidents.dump(2);
+  auto actions =
+      nlohmann::json::parse(call(port(), "GET", "/api/v1/actions", host()).body, nullptr, false);
+  bool found_action = false;
+  for (const auto& a : actions) {
+    if (a.value("service", "") == "spare" && a.value("action", "") == "restart" &&
+        a.value("outcome", "") == "ok") {
+      found_action = true;
+    }
+  }
+  EXPECT_TRUE(found_action) << actions.dump(2);
 
   TempDir tmp;
   const auto manifest_path = tmp.write("manifest.json", manifest.dump());
