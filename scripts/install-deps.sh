@@ -22,6 +22,8 @@ packages=(
   faketime
   # API: OpenAPI validators from npm (Debian's nodejs needs `npm` too) and the wrk benchmark
   nodejs wrk
+  # web dashboard test: the browser playwright-core drives (never `npx playwright install`)
+  chromium
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -5,6 +5,7 @@
 #include "daemon/daemon.h"
 #include "daemon/persist.h"
 #include "daemon/status.h"
+#include "http/assets.h"
 
 namespace medic::daemon {
 
@@ -100,6 +101,7 @@ void Daemon::registerRoutes() {
       /*mutation=*/true);
   registerChannelRoutes();
   registerHistoryRoutes();
+  http::addDashboardRoutes(router_);
   router_.add("GET", "/metrics", [this](const Request&) {
     syncAlertSinkMetrics();
     return Response::text(200, metrics_->render(), metrics::MedicMetrics::kContentType);

@@ -313,7 +313,7 @@ TEST_F(ApiTest, ARebindingHostIsRefusedEvenWithTheToken) {
     EXPECT_EQ(r.status, 403) << "no Host " << m.path << "\n" << describe(r);
   }
   // Reads too: a rebinding page must not read the status either.
-  for (const char* path : {"/api/v1/status", "/metrics", "/healthz"}) {
+  for (const char* path : {"/api/v1/status", "/metrics", "/healthz", "/", "/ui/app.js"}) {
     auto r = call(port(), "GET", path, "evil.example:" + p);
     EXPECT_EQ(r.status, 403) << path << "\n" << describe(r);
   }
@@ -334,7 +334,7 @@ TEST_F(ApiTest, ReadsNeedNoTokenAndLoopbackNamesAreAccepted) {
 }
 
 TEST_F(ApiTest, UnknownPathsAre404AndWrongMethods405) {
-  for (const char* path : {"/", "/api", "/api/v2/status", "/api/v1/nothing", "/api/v1/status/x",
+  for (const char* path : {"/api", "/api/v2/status", "/api/v1/nothing", "/api/v1/status/x",
                            "/metrics/x", "/api/v1/services/web/restart"}) {
     auto r = call(port(), "GET", path, host());
     EXPECT_EQ(r.status, 404) << path << "\n" << describe(r);
@@ -517,6 +517,10 @@ TEST_F(ApiTest, EveryResponseMatchesTheOpenApiSpec) {
   record("GET", "/api/v1/actions", 200);
   record("GET", "/api/v1/actions?limit=1", 200);
   record("GET", "/api/v1/actions?limit=0", 400);
+  record("GET", "/", 200);
+  record("GET", "/ui/app.js", 200);
+  record("GET", "/ui/style.css", 200);
+  record("GET", "/ui/nope.js", 404);
   record("GET", "/api/v1/status", 403, {}, "", "evil.example");
   record("POST", "/api/v1/services/spare/maintenance", 200, authJson(), R"({"for": "10m"})");
   record("GET", "/api/v1/services/spare", 200);
