@@ -12,7 +12,7 @@
   const DAY_MS = 24 * 3600 * 1000;
 
   const $ = (id) => document.getElementById(id);
-  let data = { status: null, alerts: [], incidents: [], actions: [] };
+  let data = { status: null, alerts: [], incidents: [], actions: [], deploys: [] };
   let skewMs = 0; // server time minus browser time, so ages use medic's clock
   let fetching = false;
   let fetchAgain = false;
@@ -100,8 +100,9 @@
       const [status, alerts, incidents, actions] = await Promise.all([
         getJson('/api/v1/status'), getJson('/api/v1/alerts?all'),
         optional('/api/v1/incidents?since=24h'), optional('/api/v1/actions?limit=20')]);
+      const deploys = [];
       skewMs = parseTime(status.time) - Date.now() || 0;
-      data = { status, alerts, incidents, actions };
+      data = { status, alerts, incidents, actions, deploys };
       render();
     } catch (e) {
       setLive('down', 'cannot reach medic (' + e.message + '); retrying');
@@ -197,7 +198,7 @@
     renderEndpoints(s.endpoints);
     renderAlerts(Array.isArray(data.alerts) ? data.alerts : []);
     renderIncidents(data.incidents);
-    renderActions(data.actions);
+    renderActions(data.actions, data.deploys);
     $('updated').textContent = 'updated ' + clock(s.time);
   }
 
@@ -254,7 +255,7 @@
         td('State', chip(svc.state.replace('_', ' '), 'st-' + svc.state)),
         td('Health', probeHealth(svc), 'wrap'),
         td('Uptime', running ? age(svc.started_at) : (svc.docker_state || '–')),
-        td('Restarts', (svc.restart_count || 0) + ' · medic ' + (svc.attempts_in_window || 0)),
+        td('Restarts', String(svc.restart_count || 0) + (svc.attempts_in_window ? ' (medic: ' + svc.attempts_in_window + ')' : '')),
         td('CPU', res ? res.cpu_percent.toFixed(1) + ' %' : '–'),
         td('Memory', res ? bytes(res.memory_bytes) + (res.memory_limit_bytes ? ' / ' + bytes(res.memory_limit_bytes) : '') : '–'),
         td('Probe', latencies.length ? Math.max(...latencies).toFixed(0) + ' ms' : '–'),
@@ -355,14 +356,35 @@
     $('incidents-empty').hidden = newest.length > 0;
   }
 
-  function renderActions(actions) {
+  // Recovery actions and guarded deploys, newest first.
+  function renderActions(actions, deploys) {
     if (!Array.isArray(actions)) {
       $('actions').replaceChildren();
       $('actions-empty').textContent = 'Action history unavailable: ' + ((actions && actions.unavailable) || 'unknown error');
       $('actions-empty').hidden = false;
       return;
     }
-    $('actions').replaceChildren(...actions.map((a) => el('li', { 'data-action-id': a.id, 'data-service': a.service }, [
+    const deployOutcome = { succeeded: 'ok', running: 'pending', rolled_back: 'failed', rollback_failed: 'failed', refused: 'failed' };
+    const items = actions.map((a) => ({ at: parseTime(a.started_at), node: actionItem(a) }));
+    for (const d of Array.isArray(deploys) ? deploys : []) {
+      items.push({ at: parseTime(d.started_at), node: el('li', { 'data-deploy': d.id, 'data-service': d.service }, [
+        chip(d.outcome.replace('_', ' '), 'out-' + (deployOutcome[d.outcome] || 'pending')),
+        el('strong', { text: d.service }),
+        el('span', { text: 'deploy ' + d.image }),
+        el('span', { className: 'muted', text: d.strategy + (d.finished ? '' : ', ' + d.phase) }),
+        d.reason ? el('span', { className: 'muted', text: d.reason }) : null,
+        d.downtime_measured ? el('span', { className: 'muted', text: 'downtime ' + duration(d.downtime_seconds) }) : null,
+        el('span', { className: 'when', text: ago(d.started_at) }),
+      ]) });
+    }
+    items.sort((a, b) => b.at - a.at);
+    $('actions').replaceChildren(...items.slice(0, 20).map((i) => i.node));
+    $('actions-empty').textContent = 'No recovery or deploy actions yet.';
+    $('actions-empty').hidden = items.length > 0;
+  }
+
+  function actionItem(a) {
+    return el('li', { 'data-action-id': a.id, 'data-service': a.service }, [
       chip(a.outcome, 'out-' + a.outcome),
       el('strong', { text: a.service }),
       el('span', { text: a.action }),
@@ -370,9 +392,7 @@
       a.error ? el('span', { className: 'muted', text: 'error: ' + a.error }) : null,
       el('span', { className: 'muted', text: typeof a.duration_seconds === 'number' ? 'took ' + duration(a.duration_seconds) : '' }),
       el('span', { className: 'when', text: ago(a.started_at) }),
-    ])));
-    $('actions-empty').textContent = 'No recovery or deploy actions yet.';
-    $('actions-empty').hidden = actions.length > 0;
+    ]);
   }
 
   // ---- start ----

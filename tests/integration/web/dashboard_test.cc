@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "../cli/medic_cli.h"
@@ -40,7 +41,7 @@ class DashboardTest : public DockerTest {
     web_.emplace(TestContainer::start("dash-web"));
     ASSERT_TRUE(web_->started()) << web_->startError();
     port_ = freePort();
-    const auto config = dir_.write(
+    config_ = dir_.write(
         "medic.yaml",
         "select:\n  labels: false\nresync_interval: 2s\n"
         "defaults:\n  probe:\n    interval: 250ms\n    timeout: 1s\n    failure_threshold: 2\n"
@@ -49,10 +50,7 @@ class DashboardTest : public DockerTest {
         "services:\n  web:\n    match:\n      container: " +
             web_->name() + "\n    probes:\n      - http: http://127.0.0.1:" +
             std::to_string(web_->port()) + "/health\n");
-    medic_.emplace(std::vector<std::string>{medicBinary(), "watch", "--config", config,
-                                            "--state-dir", dir_.path() + "/state", "--listen",
-                                            "127.0.0.1:" + std::to_string(port_)},
-                   dir_.path() + "/watch.log");
+    startMedic();
     ASSERT_TRUE(medic_->started());
     ASSERT_TRUE(waitFor(
         [&] {
@@ -63,6 +61,20 @@ class DashboardTest : public DockerTest {
         << medic_->log();
   }
 
+  void startMedic() {
+    medic_.emplace(std::vector<std::string>{medicBinary(), "watch", "--config", config_,
+                                            "--state-dir", dir_.path() + "/state", "--listen",
+                                            "127.0.0.1:" + std::to_string(port_)},
+                   dir_.path() + "/watch.log");
+  }
+
+  static nlohmann::json getJson(int port, const std::string& path) {
+    auto r = httpGet(port, path);
+    if (r.status != 200) return nullptr;
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    return j.is_discarded() ? nullptr : j;
+  }
+
   std::string token() const {
     auto t = readFile(dir_.path() + "/state/token");
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
@@ -70,6 +82,7 @@ class DashboardTest : public DockerTest {
   }
 
   TempDir dir_;
+  std::string config_;
   std::optional<TestContainer> web_;
   std::optional<ChildProcess> medic_;
   int port_ = 0;
@@ -96,7 +109,8 @@ TEST_F(DashboardTest, AssetsAreServedFromTheBinaryWithStrictHeaders) {
     EXPECT_EQ(r.body.find("https://"), std::string::npos) << path;
     // The byte-for-byte copy of the source file (embedded at build time).
     const std::string name = std::string(path) == "/" ? "index.html" : std::string(path).substr(4);
-    EXPECT_EQ(r.body, readFile(std::string(MEDIC_SOURCE_DIR) + "/src/http/web/" + name)) << path;
+    EXPECT_TRUE(r.body == readFile(std::string(MEDIC_SOURCE_DIR) + "/src/http/web/" + name))
+        << path << " is not src/http/web/" << name;
   }
   EXPECT_EQ(httpGet(port_, "/ui/app.js").header("content-type"), "text/javascript; charset=utf-8");
   EXPECT_EQ(httpGet(port_, "/ui/style.css").header("content-type"), "text/css; charset=utf-8");
@@ -136,6 +150,49 @@ TEST_F(DashboardTest, PageFollowsARemovalAndItsRecoveryAndGuardsActionsWithTheTo
   EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
   EXPECT_EQ(png.substr(12, 4), "IHDR");
   std::cout << "dashboard screenshot: " << shot << std::endl;
+}
+
+// The timeline's data is the store's, not the supervisor's memory: an incident and the action
+// that ended it are still there, with the same times, after medic restarts.
+TEST_F(DashboardTest, TheIncidentHistoryOutlivesARestart) {
+  ASSERT_EQ(dockerCli({"kill", web_->name()}).exit_code, 0);
+  nlohmann::json incident;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto list = getJson(port_, "/api/v1/incidents");
+        for (const auto& i : list.is_array() ? list : nlohmann::json::array()) {
+          if (i.value("service", "") == "web" && i.value("outcome", "") == "recovered") {
+            incident = i;
+            return true;
+          }
+        }
+        return false;
+      },
+      40s, 100ms))
+      << medic_->log();
+  EXPECT_EQ(incident["state"], "closed");
+  EXPECT_TRUE(incident["detection_seconds"].is_number());
+  EXPECT_GT(incident["recovery_seconds"].get<double>(), 0.0);
+  auto actions = getJson(port_, "/api/v1/actions");
+  ASSERT_TRUE(actions.is_array() && !actions.empty()) << actions.dump(2);
+
+  medic_->stop();
+  startMedic();
+  ASSERT_TRUE(waitFor([&] { return getJson(port_, "/api/v1/incidents").is_array(); }, 20s, 100ms))
+      << medic_->log();
+  bool same = false;
+  for (const auto& i : getJson(port_, "/api/v1/incidents")) {
+    if (i["id"] == incident["id"]) {
+      same = i == incident;
+      EXPECT_EQ(i, incident);
+    }
+  }
+  EXPECT_TRUE(same) << "incident " << incident.dump() << " is gone after a restart";
+  EXPECT_EQ(getJson(port_, "/api/v1/actions"), actions);
+  // A window that ends before it was detected does not list it.
+  auto narrow = getJson(port_, "/api/v1/incidents?since=1ms");
+  ASSERT_TRUE(narrow.is_array());
+  for (const auto& i : narrow) EXPECT_NE(i["id"], incident["id"]);
 }
 
 }  // namespace

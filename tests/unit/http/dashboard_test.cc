@@ -34,8 +34,10 @@ TEST(DashboardAssets, EveryWebFileIsEmbeddedByteForByte) {
   for (const char* name : {"index.html", "app.js", "style.css", "favicon.svg"}) {
     const auto* f = findEmbeddedFile(name);
     ASSERT_NE(f, nullptr) << name;
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>(f->data), f->size), sourceFile(name))
-        << name;
+    const std::string embedded(reinterpret_cast<const char*>(f->data), f->size);
+    const std::string source = sourceFile(name);
+    EXPECT_EQ(embedded.size(), source.size()) << name;
+    EXPECT_TRUE(embedded == source) << name << " differs from src/http/web/" << name;
   }
   EXPECT_EQ(findEmbeddedFile("nope.js"), nullptr);
 }
@@ -54,7 +56,7 @@ TEST(DashboardRoutes, ThePageAndItsFilesCarryTheSecurityHeaders) {
   auto page = get(router, "/");
   EXPECT_EQ(page.status, 200);
   EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
-  EXPECT_EQ(page.body, sourceFile("index.html"));
+  EXPECT_TRUE(page.body == sourceFile("index.html"));
   EXPECT_EQ(page.headers["Content-Security-Policy"], kDashboardCsp);
   EXPECT_EQ(page.headers["Cache-Control"], "no-cache");
   EXPECT_EQ(page.headers["X-Frame-Options"], "DENY");
