@@ -39,6 +39,8 @@ int runMain(int argc, char** argv) {
   cli::registerMaintenance(root, global, exit_status);
   cli::registerDrill(root, global, exit_status);
   cli::registerEvents(root, global, exit_status);
+  cli::registerDeploy(root, global, exit_status);
+  cli::registerConfirm(root, global, exit_status);
   cli::registerInstallService(root, global, exit_status);
   cli::registerVersion(root, global, exit_status);
   try {

@@ -16,6 +16,9 @@ void registerRecover(CLI::App& root, const GlobalOptions& global, int& exit_stat
 void registerMaintenance(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerDrill(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerEvents(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerDeploy(CLI::App& root, const GlobalOptions& global, int& exit_status);
+/// Registers both `confirm` and `reject`.
+void registerConfirm(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerInstallService(CLI::App& root, const GlobalOptions& global, int& exit_status);
 
 }  // namespace medic::cli

@@ -29,7 +29,7 @@ constexpr int kMaxCount = 1000;
 /// DESIGN §4: observed state is re-listed at least every 60 s.
 constexpr Millis kMaxResyncInterval{60 * 1000};
 
-constexpr std::string_view kReservedSections[] = {"phases", "deploy", "channels"};
+constexpr std::string_view kReservedSections[] = {"phases", "channels"};
 constexpr std::string_view kProbeKinds[] = {"http", "tcp", "exec", "command", "docker"};
 
 /// A value in the document with the key path and line to blame it on.
@@ -773,6 +773,23 @@ Config Parser::parse(const YAML::Node& root) {
     }
   }
   if (auto x = f.get("alerts")) c.alerts = alerts(*x);
+  if (auto x = f.get("deploy")) {
+    const Fields d(*this, *x,
+                   {"validators", "timeout", "confirm_timeout", "downtime_budget",
+                    "probe_interval", "success_threshold"});
+    if (auto y = d.get("validators")) c.deploy.validators = names(*y);
+    if (auto y = d.get("timeout")) c.deploy.timeout = duration(*y, Zero::kRejected);
+    if (auto y = d.get("confirm_timeout")) {
+      c.deploy.confirm_timeout = duration(*y, Zero::kRejected);
+    }
+    if (auto y = d.get("downtime_budget")) {
+      c.deploy.downtime_budget = duration(*y, Zero::kAllowed);
+    }
+    if (auto y = d.get("probe_interval")) c.deploy.probe_interval = duration(*y, Zero::kRejected);
+    if (auto y = d.get("success_threshold")) {
+      c.deploy.success_threshold = integer(*y, 1, kMaxCount);
+    }
+  }
   for (std::string_view reserved : kReservedSections) {
     if (const Entry* e = f.find(reserved)) {
       const int line = e->key_mark.is_null() ? 0 : e->key_mark.line + 1;

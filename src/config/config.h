@@ -138,6 +138,19 @@ struct AlertsConfig {
   std::vector<AlertSinkConfig> sinks;
 };
 
+/// The deploy guard (`deploy:` in medic.yaml; DESIGN §4 "Deploy guard").
+struct DeployConfig {
+  /// External validators that must confirm every deploy on deployment_coordination
+  /// (`medic confirm ID`); medic's own probe suite ("medic") always validates too.
+  std::vector<std::string> validators;
+  Millis timeout{2 * 60 * 1000};          ///< for the new container to pass its probes
+  Millis confirm_timeout{5 * 60 * 1000};  ///< for the validators to answer; silence = rejection
+  Millis downtime_budget{5 * 60 * 1000};  ///< over it: a critical alert
+  Millis probe_interval{500};             ///< validation probe rounds
+  /// Consecutive passing rounds; 0 = the largest success_threshold of the service's probes.
+  int success_threshold = 0;
+};
+
 struct Config {
   std::string source;  ///< file path, or "" when no file was used (labels only)
   std::string listen = "127.0.0.1:8080";
@@ -151,6 +164,7 @@ struct Config {
   std::vector<ServiceConfig> services;
   std::vector<EndpointConfig> endpoints;
   AlertsConfig alerts;
+  DeployConfig deploy;
   /// Things worth logging that are not errors, each "<file>:<line>: <key>: <text>" (e.g. a
   /// reserved section such as `phases` that this version accepts and ignores).
   std::vector<std::string> notes;

@@ -112,6 +112,7 @@ Status Daemon::start() {
     handleNotice(n);
   }
 
+  resumeDeploys();
   asio::co_spawn(io_, eventLoop(), asio::detached);
   asio::co_spawn(io_, resyncLoop(), asio::detached);
   asio::co_spawn(io_, statsLoop(), asio::detached);
@@ -404,7 +405,7 @@ void Daemon::onEvent(const docker::Event& e) {
   auto service = serviceForEvent(e);
   if (!service) return;
   const bool known = services_.count(*service) > 0;
-  if (known && !recreating_.count(*service)) {
+  if (known && !recreating_.count(*service) && !deploying_.count(*service)) {
     if (e.action == "destroy") {
       // The removal of a protected service is published before anything else is done about it.
       auto name = e.attributes.find("name");
@@ -524,7 +525,7 @@ asio::awaitable<void> Daemon::resync() {
       } else {
         container_facts_.erase(name);
       }
-      if (services_.count(name) == 0 || recreating_.count(name)) continue;
+      if (services_.count(name) == 0 || recreating_.count(name) || deploying_.count(name)) continue;
       feed(obs);
       // Probe loops: one per service with probes, restarted when the service's definition changes.
       bool has_probes = toDef(s).has_probes;

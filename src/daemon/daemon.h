@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "core/time.h"
+#include "deploy/machine.h"
 #include "docker/docker_api.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -126,6 +127,30 @@ class Daemon {
   void rememberService(const services::ProtectedService& s);
   void loadKnownServices();
 
+  // ---- guarded deploys (deploys.cc) ----
+  /// One deploy in progress: its pure state machine and the answers the API queued for it.
+  struct DeployRun {
+    std::unique_ptr<deploy::Machine> machine;
+    std::vector<deploy::Answer> answers;
+    int64_t created_ms = 0;
+    /// The service's state when the deploy was asked for, before the guard (preflight judges it).
+    std::string state_before;
+  };
+  void registerDeployRoutes();
+  /// Validates a POST /api/v1/deploys body and starts the deploy; the HTTP status on failure.
+  Result<nlohmann::json> startDeploy(const nlohmann::json& body);
+  /// Unfinished deploys found in the store at start: each resumes (finishes or rolls back).
+  void resumeDeploys();
+  boost::asio::awaitable<void> runDeploy(std::string id, deploy::Output first);
+  boost::asio::awaitable<deploy::StepDone> deployStep(const std::string& id, deploy::Step step);
+  boost::asio::awaitable<deploy::ProbeRound> deployProbe(const std::string& id);
+  boost::asio::awaitable<void> endDeploy(const std::string& id);
+  void saveDeploy(const std::string& id);
+  void deployNotice(const deploy::Plan& plan, const deploy::Notice& n, const nlohmann::json& report);
+  /// The report of a running or stored deploy; nullopt when unknown.
+  std::optional<nlohmann::json> deployReport(const std::string& id);
+  Result<std::optional<store::SnapshotRecord>> snapshotById(const std::string& service, int64_t id);
+
   boost::asio::io_context& io_;
   DaemonOptions options_;
   std::unique_ptr<docker::DockerApi> docker_;
@@ -160,6 +185,8 @@ class Daemon {
   /// Services medic is recreating right now: their new container is medic's own, not a replacement
   /// to adopt, so events and resync observations wait until the action's result is in.
   std::set<std::string> recreating_;  ///< service → renamed-aside container id
+  std::map<std::string, DeployRun> deploys_;      ///< running deploys by id
+  std::map<std::string, std::string> deploying_;  ///< service → id of its running deploy
   uint64_t probe_generation_ = 0;
   /// The store row of each service's latest incident, keyed by its detection time.
   struct IncidentRow {

@@ -102,6 +102,7 @@ void Daemon::registerRoutes() {
   registerChannelRoutes();
   registerHistoryRoutes();
   http::addDashboardRoutes(router_);
+  registerDeployRoutes();
   router_.add("GET", "/metrics", [this](const Request&) {
     syncAlertSinkMetrics();
     return Response::text(200, metrics_->render(), metrics::MedicMetrics::kContentType);

@@ -206,6 +206,7 @@ Result<ImageInfo> imageInfoFromJson(const json& doc) {
     }
   }
   img.labels = stringMap(object(object(doc, "Config"), "Labels"));
+  if (doc.contains("Config") && doc["Config"].is_object()) img.config = doc["Config"];
   return img;
 }
 

@@ -105,6 +105,7 @@ struct ImageInfo {
   std::string id;
   std::vector<std::string> tags;
   Labels labels;
+  nlohmann::json config = nlohmann::json::object();  ///< .Config (Env, Cmd, Entrypoint, ...)
 };
 
 struct NetworkInfo {

@@ -77,7 +77,8 @@ ProtectedService fromLabels(const config::Config& cfg, const docker::ContainerSu
 }  // namespace
 
 bool isRenamedAside(const std::string& container_name) {
-  return container_name.find(".medic-old-") != std::string::npos;
+  return container_name.find(".medic-old-") != std::string::npos ||
+         container_name.find(".medic-next-") != std::string::npos;
 }
 
 std::string renamedAsideName(const std::string& name, int64_t unix_ms) {

@@ -32,7 +32,8 @@ struct ProtectedService {
 };
 
 /// Containers medic renamed aside during a recreate ("<name>.medic-old-<ms>") belong to no service:
-/// they are the old copy kept until the new one validates.
+/// they are the old copy kept until the new one validates. Neither does the new copy a
+/// start-first deploy runs beside the old one ("<name>.medic-next-<deploy id>") until it switches.
 bool isRenamedAside(const std::string& container_name);
 std::string renamedAsideName(const std::string& name, int64_t unix_ms);
 

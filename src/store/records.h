@@ -120,4 +120,16 @@ struct MessageRecord {
   bool operator==(const MessageRecord&) const = default;
 };
 
+/// One guarded deploy (`medic deploy`): the deploy machine's state, which is also its report.
+struct DeployRecord {
+  std::string id;
+  std::string service;
+  bool finished = false;
+  nlohmann::json state_json = nlohmann::json::object();
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+
+  bool operator==(const DeployRecord&) const = default;
+};
+
 }  // namespace medic::store

@@ -95,8 +95,24 @@ CREATE TABLE messages (
 CREATE INDEX messages_by_channel ON messages (channel, id);
 )sql";
 
+// The deploy guard's records: one row per deploy, its state machine as JSON (resumed after a
+// restart while unfinished, shown as the deploy report afterwards).
+constexpr std::string_view kDeploys = R"sql(
+CREATE TABLE deploys (
+  id TEXT PRIMARY KEY,
+  service TEXT NOT NULL,
+  finished INTEGER NOT NULL,
+  state_json TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE INDEX deploys_unfinished ON deploys (created_at_ms) WHERE finished = 0;
+CREATE INDEX deploys_by_time ON deploys (created_at_ms DESC);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
+    {2, "deploys", kDeploys},
 };
 
 }  // namespace

@@ -320,6 +320,64 @@ Result<int> Store::schemaVersion() {
   return readSchemaVersion(*conn_);
 }
 
+// ---- Deploys ----
+
+namespace {
+
+constexpr std::string_view kDeployColumns =
+    "id, service, finished, state_json, created_at_ms, updated_at_ms";
+
+Result<DeployRecord> readDeploy(const Statement& s, const std::filesystem::path& path) {
+  DeployRecord d;
+  d.id = s.text(0);
+  d.service = s.text(1);
+  d.finished = s.int64(2) != 0;
+  auto state = readJson(s, 3, "reading deploy " + inQuotes(d.id), path);
+  if (!state) return state.error();
+  d.state_json = std::move(state).value();
+  d.created_at_ms = s.int64(4);
+  d.updated_at_ms = s.int64(5);
+  return d;
+}
+
+}  // namespace
+
+Status Store::saveDeploy(const DeployRecord& deploy) {
+  auto stmt = conn_->prepare(
+      "INSERT INTO deploys (id, service, finished, state_json, created_at_ms, updated_at_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET "
+      "finished = excluded.finished, state_json = excluded.state_json, "
+      "updated_at_ms = excluded.updated_at_ms",
+      "saving deploy " + inQuotes(deploy.id));
+  if (!stmt) return stmt.error();
+  return stmt
+      ->bindAll(deploy.id, deploy.service, static_cast<int64_t>(deploy.finished ? 1 : 0),
+                dumpJson(deploy.state_json), deploy.created_at_ms, deploy.updated_at_ms)
+      .run();
+}
+
+Result<std::optional<DeployRecord>> Store::getDeploy(std::string_view id) {
+  auto stmt = conn_->prepare(sql("SELECT ", kDeployColumns, " FROM deploys WHERE id = ?1"),
+                             "reading deploy " + inQuotes(id));
+  if (!stmt) return stmt.error();
+  stmt->bindAll(id);
+  return first<DeployRecord>(*stmt, [&](const Statement& s) { return readDeploy(s, path()); });
+}
+
+Result<std::vector<DeployRecord>> Store::listDeploys(bool only_unfinished, int limit) {
+  const std::string what = "listing deploys";
+  if (auto status = checkLimit(limit, what); !status) return status.error();
+  auto stmt = conn_->prepare(
+      only_unfinished ? sql("SELECT ", kDeployColumns,
+                            " FROM deploys WHERE finished = 0 ORDER BY created_at_ms DESC LIMIT ?1")
+                      : sql("SELECT ", kDeployColumns,
+                            " FROM deploys ORDER BY created_at_ms DESC LIMIT ?1"),
+      what);
+  if (!stmt) return stmt.error();
+  stmt->bindAll(limit);
+  return collect<DeployRecord>(*stmt, [&](const Statement& s) { return readDeploy(s, path()); });
+}
+
 Result<int64_t> Store::setMaxPageCountForTest(int64_t pages) {
   // PRAGMA arguments cannot be bound; this is an integer, never text from outside.
   auto stmt =

@@ -164,6 +164,14 @@ class Store {
   /// Deletes all but the newest `max_rows` messages (all channels); returns rows deleted.
   Result<int64_t> pruneMessages(int64_t max_rows);
 
+  // ---- Deploys ----
+
+  /// Inserts or replaces the deploy with this id (created_at_ms is kept from the first save).
+  Status saveDeploy(const DeployRecord& deploy);
+  Result<std::optional<DeployRecord>> getDeploy(std::string_view id);
+  /// Newest first, at most `limit` (> 0); only unfinished ones when `only_unfinished`.
+  Result<std::vector<DeployRecord>> listDeploys(bool only_unfinished, int limit);
+
   // ---- Test hooks ----
 
   /// Caps the database at `pages` pages (SQLite clamps to the current size), so tests can make

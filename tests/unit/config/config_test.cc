@@ -231,13 +231,44 @@ services:
 }
 
 TEST(ConfigGood, ReservedSectionsAreAcceptedIgnoredAndNoted) {
-  const Config c = parseConfig(
-      "listen: 127.0.0.1:9000\ndeploy:\n  validators: [{name: ci}]\nphases: {}\n",
-      "medic.yaml");
+  const Config c = parseConfig("listen: 127.0.0.1:9000\nphases: {}\n", "medic.yaml");
   EXPECT_EQ(c.listen, "127.0.0.1:9000");
-  ASSERT_EQ(c.notes.size(), 2u);
-  EXPECT_THAT(c.notes[0], StartsWith("medic.yaml:4: phases: reserved"));
-  EXPECT_THAT(c.notes[1], StartsWith("medic.yaml:2: deploy: reserved"));
+  ASSERT_EQ(c.notes.size(), 1u);
+  EXPECT_THAT(c.notes[0], StartsWith("medic.yaml:2: phases: reserved"));
+}
+
+TEST(ConfigDeploy, DefaultsAndEveryKey) {
+  const Config d = parseConfig("listen: 127.0.0.1:9000\n", "medic.yaml");
+  EXPECT_TRUE(d.deploy.validators.empty());
+  EXPECT_EQ(d.deploy.downtime_budget, Millis(5 * 60 * 1000));
+  EXPECT_EQ(d.deploy.confirm_timeout, Millis(5 * 60 * 1000));
+  EXPECT_EQ(d.deploy.timeout, Millis(2 * 60 * 1000));
+  const Config c = parseConfig(
+      "deploy:\n  validators: [ci, smoke]\n  timeout: 20s\n  confirm_timeout: 3s\n"
+      "  downtime_budget: 1s\n  probe_interval: 100ms\n  success_threshold: 2\n",
+      "medic.yaml");
+  EXPECT_EQ(c.deploy.validators, (std::vector<std::string>{"ci", "smoke"}));
+  EXPECT_EQ(c.deploy.timeout, Millis(20000));
+  EXPECT_EQ(c.deploy.confirm_timeout, Millis(3000));
+  EXPECT_EQ(c.deploy.downtime_budget, Millis(1000));
+  EXPECT_EQ(c.deploy.probe_interval, Millis(100));
+  EXPECT_EQ(c.deploy.success_threshold, 2);
+  EXPECT_TRUE(c.notes.empty());
+}
+
+TEST(ConfigDeploy, BadValuesNameTheKeyAndLine) {
+  try {
+    parseConfig("deploy:\n  confirm_timeout: soon\n", "medic.yaml");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), StartsWith("medic.yaml:2: deploy.confirm_timeout"));
+  }
+  try {
+    parseConfig("deploy:\n  validatorz: [ci]\n", "medic.yaml");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), StartsWith("medic.yaml:2: deploy"));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -765,5 +765,34 @@ TEST(StoreInMemory, WorksWithoutAFile) {
   EXPECT_EQ(must(store->loadServiceStates()).size(), 1u);
 }
 
+TEST(StoreDeploys, SavedUpdatedListedAndUnfinishedFound) {
+  auto store = must(Store::open(":memory:"));
+  DeployRecord a{"dep-1", "web", false, json{{"phase", "validate"}}, 1000, 1000};
+  DeployRecord b{"dep-2", "api", true, json{{"phase", "done"}}, 2000, 2500};
+  mustOk(store->saveDeploy(a));
+  mustOk(store->saveDeploy(b));
+  EXPECT_EQ(must(store->getDeploy("dep-1")), a);
+  EXPECT_FALSE(must(store->getDeploy("nope")).has_value());
+  auto unfinished = must(store->listDeploys(true, 10));
+  ASSERT_EQ(unfinished.size(), 1u);
+  EXPECT_EQ(unfinished[0].id, "dep-1");
+  // Finishing keeps the creation time and updates the rest.
+  a.finished = true;
+  a.state_json = json{{"phase", "done"}};
+  a.created_at_ms = 5;
+  a.updated_at_ms = 3000;
+  mustOk(store->saveDeploy(a));
+  auto got = must(store->getDeploy("dep-1"));
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(got->finished);
+  EXPECT_EQ(got->created_at_ms, 1000);
+  EXPECT_EQ(got->updated_at_ms, 3000);
+  EXPECT_TRUE(must(store->listDeploys(true, 10)).empty());
+  auto all = must(store->listDeploys(false, 10));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, "dep-2");  // newest first
+  EXPECT_EQ(store->listDeploys(false, 0).error().kind, ErrorKind::kBadRequest);
+}
+
 }  // namespace
 }  // namespace medic::store
