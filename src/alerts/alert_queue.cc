@@ -79,7 +79,7 @@ struct AlertQueue::Blocking {
 /// One sink with its bounded queue and the coroutine that drains it. Shared with that coroutine,
 /// so a delivery in flight keeps it alive after the queue is gone.
 struct AlertQueue::Worker {
-  Worker(asio::any_io_executor loop, std::string n, Severity min, std::unique_ptr<Sink> s,
+  Worker(const asio::any_io_executor& loop, std::string n, Severity min, std::unique_ptr<Sink> s,
          size_t cap)
       : name(std::move(n)), min_severity(min), sink(std::move(s)), capacity(cap), signal(loop) {}
 
@@ -156,7 +156,7 @@ Status AlertQueue::start() {
   const SinkContext ctx{loop_, blocking_->pool.get_executor()};
   for (auto& w : workers_) {
     w->sink->seed(known);
-    asio::co_spawn(loop_, drain(w, ctx), [name = w->name](std::exception_ptr e) {
+    asio::co_spawn(loop_, drain(w, ctx), [name = w->name](const std::exception_ptr& e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
