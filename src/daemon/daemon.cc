@@ -258,7 +258,7 @@ void Daemon::publish(std::string channel, std::string type, std::string service,
   }
 }
 
-void Daemon::syncAlertSinkMetrics() {
+void Daemon::syncCounterMetrics() {
   if (!alerts_ || !metrics_) return;
   // The queue keeps totals; the metrics are counters fed with what changed since the last scrape.
   for (const auto& sink : alerts_->counters().sinks) {
@@ -268,6 +268,17 @@ void Daemon::syncAlertSinkMetrics() {
       metrics_->recordAlertSinkDropped(sink.name, sink.dropped - seen.second);
     }
     seen = {sink.failed, sink.dropped};
+  }
+  if (bus_) {
+    const auto now = bus_->counters();
+    if (now.published > bus_counts_seen_.published) {
+      metrics_->recordChannelMessages(now.published - bus_counts_seen_.published);
+    }
+    if (now.dropped_subscribers > bus_counts_seen_.dropped_subscribers) {
+      metrics_->recordChannelSubscribersDropped(now.dropped_subscribers -
+                                               bus_counts_seen_.dropped_subscribers);
+    }
+    bus_counts_seen_ = now;
   }
 }
 

@@ -60,12 +60,16 @@ class Daemon {
 
   /// Status document served at /api/v1/status (and used by `medic status`).
   nlohmann::json statusJson() const;
+  /// statusJson() serialized, with the services part spliced in from its cached text.
+  std::string statusBody() const;
+  nlohmann::json statusHead(Now t, const nlohmann::json& services) const;
+  const nlohmann::json& cachedServices(Now t) const;
   /// The `services` array of the status document.
   nlohmann::json servicesJson(Now t) const;
   /// What /metrics reads at scrape time (never blocks).
   metrics::Snapshot metricsSnapshot() const;
   /// Brings the alert-sink failure/drop counters up to the queue's totals (before each scrape).
-  void syncAlertSinkMetrics();
+  void syncCounterMetrics();
 
  private:
   /// Probe results and thresholds of one service; counters start fresh per container.
@@ -179,9 +183,11 @@ class Daemon {
   std::vector<store::EvidenceRecord> pending_evidence_;  ///< probe evidence not yet flushed
   uint64_t state_version_ = 0;  ///< bumped whenever anything the status shows may have changed
   mutable std::optional<nlohmann::json> services_cache_;
+  mutable std::string services_cache_text_;  ///< services_cache_, serialized once per version
   mutable uint64_t services_cache_version_ = 0;
   /// Alert sink → (failed, dropped) totals already passed to the metrics counters.
   std::map<std::string, std::pair<uint64_t, uint64_t>> sink_counts_seen_;
+  bus::BusCounters bus_counts_seen_;
   /// Services medic is recreating right now: their new container is medic's own, not a replacement
   /// to adopt, so events and resync observations wait until the action's result is in.
   std::set<std::string> recreating_;  ///< service → renamed-aside container id

@@ -30,6 +30,11 @@ MedicMetrics::MedicMetrics(MedicMetricsOptions options)
                                       {"sink"})),
       reconnects_(registry_.counter("medic_event_stream_reconnects_total",
                                     "Reconnects of the Docker event stream.")),
+      channel_messages_(registry_.counter("medic_channel_messages_total",
+                                          "Messages published on medic's channels.")),
+      channel_dropped_(registry_.counter(
+          "medic_channel_subscribers_dropped_total",
+          "Channel subscribers (SSE clients) dropped because their bounded queue filled.")),
       detection_seconds_(registry_.histogram(
           "medic_detection_seconds", "Time from a failure to medic detecting it, in seconds.")),
       recovery_seconds_(registry_.histogram(
@@ -106,6 +111,14 @@ void MedicMetrics::recordAlertSinkDropped(std::string_view sink, std::uint64_t c
 
 void MedicMetrics::recordEventStreamReconnect() {
   reconnects_.withoutLabels().inc();
+}
+
+void MedicMetrics::recordChannelMessages(std::uint64_t count) {
+  channel_messages_.withoutLabels().inc(static_cast<double>(count));
+}
+
+void MedicMetrics::recordChannelSubscribersDropped(std::uint64_t count) {
+  channel_dropped_.withoutLabels().inc(static_cast<double>(count));
 }
 
 void MedicMetrics::collect(Scrape& scrape) const {

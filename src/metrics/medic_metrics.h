@@ -87,6 +87,10 @@ class MedicMetrics {
   void recordAlertSinkDropped(std::string_view sink, std::uint64_t count = 1);
   /// The Docker event stream was connected again after losing it.
   void recordEventStreamReconnect();
+  /// Messages published on the channels, and channel subscribers (SSE clients) dropped because
+  /// they read too slowly and their bounded queue filled.
+  void recordChannelMessages(std::uint64_t count);
+  void recordChannelSubscribersDropped(std::uint64_t count);
 
   /// The text exposition of every family (reads the snapshot source once).
   std::string render() const { return registry_.render(); }
@@ -109,6 +113,8 @@ class MedicMetrics {
   CounterFamily& sink_failures_;
   CounterFamily& sink_dropped_;
   CounterFamily& reconnects_;
+  CounterFamily& channel_messages_;
+  CounterFamily& channel_dropped_;
   HistogramFamily& detection_seconds_;
   HistogramFamily& recovery_seconds_;
   HistogramFamily& probe_seconds_;

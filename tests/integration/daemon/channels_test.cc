@@ -335,6 +335,11 @@ TEST_F(ChannelsTest, AClientThatStopsReadingIsDroppedWithoutSlowingAnother) {
   EXPECT_LT(worst_ms, 500.0);
   EXPECT_EQ(channels(watch.port())["channels"][3]["subscribers"], 1);
   EXPECT_TRUE(stalled.closedByServer(5s));
+  // Operators see the drop in /metrics, beside the messages published.
+  const auto metrics = httpGet(watch.port(), "/metrics");
+  EXPECT_NE(metrics.body.find("\nmedic_channel_subscribers_dropped_total 1\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("\nmedic_channel_messages_total "), std::string::npos);
   // The reader goes on receiving.
   ASSERT_EQ(post(watch.port(), "validation_results", {{"type", "after"}}).status, 201);
   auto m = reader.next(2s);
