@@ -17,7 +17,9 @@ void Daemon::registerRoutes() {
     return Response::json(200, {{"ok", true}, {"engine_reachable", engine_reachable_},
                                 {"observe_only", observe_only_}});
   });
-  router_.add("GET", "/api/v1/status", [this](const Request&) { return Response::json(200, statusJson()); });
+  router_.add("GET", "/api/v1/status", [this](const Request&) {
+    return Response::text(200, statusBody(), "application/json");
+  });
   router_.add("GET", "/api/v1/services", [this](const Request&) {
     return Response::json(200, statusJson()["services"]);
   });
@@ -104,7 +106,7 @@ void Daemon::registerRoutes() {
   http::addDashboardRoutes(router_);
   registerDeployRoutes();
   router_.add("GET", "/metrics", [this](const Request&) {
-    syncAlertSinkMetrics();
+    syncCounterMetrics();
     return Response::text(200, metrics_->render(), metrics::MedicMetrics::kContentType);
   });
 }
@@ -154,15 +156,42 @@ nlohmann::json Daemon::servicesJson(Now t) const {
   return services;
 }
 
-nlohmann::json Daemon::statusJson() const {
-  const auto t = SystemClock().now();
+namespace {
+constexpr auto kReplaceInvalid = nlohmann::json::error_handler_t::replace;
+}  // namespace
+
+const nlohmann::json& Daemon::cachedServices(Now t) const {
   // The per-service part is rebuilt only when something it shows changed (an observation, a probe
-  // round, a stats sample): under API load most requests reuse it.
+  // round, a stats sample): under API load most requests reuse it, already serialized.
   if (!services_cache_ || services_cache_version_ != state_version_) {
     services_cache_ = servicesJson(t);
+    services_cache_text_ = services_cache_->dump(-1, ' ', false, kReplaceInvalid);
     services_cache_version_ = state_version_;
   }
-  const nlohmann::json& services = *services_cache_;
+  return *services_cache_;
+}
+
+std::string Daemon::statusBody() const {
+  const auto t = SystemClock().now();
+  const auto& services = cachedServices(t);
+  nlohmann::json head = statusHead(t, services);
+  // Splice the cached text in rather than copying and serializing the services on every request.
+  std::string out = head.dump(-1, ' ', false, kReplaceInvalid);
+  out.pop_back();  // the closing brace of the head object
+  out += ",\"services\":";
+  out += services_cache_text_;
+  out += "}\n";
+  return out;
+}
+
+nlohmann::json Daemon::statusJson() const {
+  const auto t = SystemClock().now();
+  auto status = statusHead(t, cachedServices(t));
+  status["services"] = *services_cache_;
+  return status;
+}
+
+nlohmann::json Daemon::statusHead(Now t, const nlohmann::json& services) const {
   auto score = healthScore(services);
   return {{"version", MEDIC_VERSION},
           {"time", formatWallTime(t.wall)},
@@ -173,8 +202,7 @@ nlohmann::json Daemon::statusJson() const {
           {"store_error", store_error_},
           {"panic", core_->panicMode()},
           {"health_score", score ? nlohmann::json(*score) : nlohmann::json(nullptr)},
-          {"health_score_note", score ? "" : "nothing is protected: there is no score"},
-          {"services", services}};
+          {"health_score_note", score ? "" : "nothing is protected: there is no score"}};
 }
 
 }  // namespace medic::daemon

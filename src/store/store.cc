@@ -948,6 +948,19 @@ Status Store::putEvidence(const EvidenceRecord& evidence) {
 
 Status Store::putEvidenceBatch(std::span<const EvidenceRecord> batch) {
   if (batch.empty()) return okStatus();
+  // Probe evidence arrives many times a second and the daemon writes it from its loop. With the
+  // WAL, synchronous=NORMAL skips the fsync of this commit but still survives a crash of medic
+  // (kill -9): only an OS crash or power loss can lose the last batches, and the next FULL commit
+  // (any intent, state or alert) makes them durable too. Everything that guards an action stays
+  // FULL.
+  if (auto relaxed = conn_->exec("PRAGMA synchronous=NORMAL", "relaxing sync for evidence");
+      !relaxed) {
+    return relaxed;
+  }
+  struct RestoreFull {
+    sqlite::Connection* conn;
+    ~RestoreFull() { (void)conn->exec("PRAGMA synchronous=FULL", "restoring full sync"); }
+  } restore{conn_.get()};
   auto txn = Transaction::begin(
       *conn_, "storing a batch of " + std::to_string(batch.size()) + " evidence records");
   if (!txn) return txn.error();
