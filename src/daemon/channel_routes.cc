@@ -4,7 +4,9 @@
 // Gap-free resume: the replay of stored messages and the subscription happen in one turn of the
 // loop, and every publish runs on the loop too, so a message is either in the replay or delivered
 // to the subscription, never both and never neither.
+#include <algorithm>
 #include <limits>
+#include <sstream>
 
 #include "bus/bus.h"
 #include "core/log.h"
@@ -18,7 +20,7 @@ using http::Response;
 namespace {
 
 constexpr int kReplayPage = 1000;
-constexpr size_t kReplayMaxBytes = 64 * 1024 * 1024;
+constexpr size_t kReplayMaxBytes = size_t{64} * 1024 * 1024;
 /// Open event streams across all channels; one more gets 429 (each holds a socket and a queue).
 constexpr size_t kMaxStreamClients = 64;
 
@@ -45,6 +47,66 @@ std::optional<int64_t> resumeAfter(const Request& req, std::string& error) {
 
 }  // namespace
 
+http::Response Daemon::streamChannels(const Request& req,
+                                      const std::shared_ptr<http::EventStream>& stream,
+                                      const std::vector<std::string>& names) {
+  if (names.empty()) return Response::error(400, "name at least one channel");
+  for (const auto& name : names) {
+    if (!bus::isChannel(name)) return Response::error(404, "no channel named '" + name + "'");
+  }
+  if (bus_->subscriberCount() + names.size() > kMaxStreamClients) {
+    auto busy =
+        Response::error(429, "too many event streams open (" + std::to_string(kMaxStreamClients) +
+                                 " channel subscriptions): close one and retry");
+    busy.headers["Retry-After"] = "5";
+    return busy;
+  }
+  std::string error;
+  auto after = resumeAfter(req, error);
+  if (!after) return Response::error(400, error);
+  const int64_t start = *after < 0 ? bus_->lastId() : *after;
+  // Ids are global across channels: the replay of several channels is merged in id order.
+  std::vector<std::pair<int64_t, std::string>> replay;  // (id, the message as an SSE event)
+  size_t bytes = 0;
+  for (const auto& name : names) {
+    int64_t cursor = start;
+    for (;;) {
+      auto page = bus_->since(name, cursor, kReplayPage);
+      if (!page) return Response::error(500, "cannot replay: " + page.error().message);
+      for (const auto& m : *page) {
+        cursor = m.id;
+        replay.emplace_back(m.id, bus::toSse(m));
+        bytes += replay.back().second.size();
+      }
+      if (bytes > kReplayMaxBytes) {
+        return Response::error(413, "too much to replay at once: resume from a later id");
+      }
+      if (static_cast<int>(page->size()) < kReplayPage) break;
+    }
+  }
+  std::sort(replay.begin(), replay.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string body = "retry: 1000\n\n";
+  body.reserve(body.size() + bytes);
+  for (const auto& [id, event] : replay) body += event;
+  std::weak_ptr<http::EventStream> weak = stream;
+  std::vector<uint64_t> subs;
+  subs.reserve(names.size());
+  for (const auto& name : names) {
+    subs.push_back(bus_->subscribe(name, [weak](const bus::Message& m) {
+      auto s = weak.lock();
+      return s && s->send(bus::toSse(m));
+    }));
+  }
+  stream->onClose([this, subs] {
+    if (!bus_) return;
+    for (auto sub : subs) bus_->unsubscribe(sub);
+  });
+  auto r = Response::text(200, std::move(body), "text/event-stream");
+  r.headers["X-Accel-Buffering"] = "no";
+  return r;
+}
+
 void Daemon::registerChannelRoutes() {
   router_.add("GET", "/api/v1/channels", [this](const Request&) {
     nlohmann::json channels = nlohmann::json::array();
@@ -63,47 +125,23 @@ void Daemon::registerChannelRoutes() {
 
   router_.addStream("GET", "/api/v1/channels/{name}/events",
                     [this](const Request& req, const std::shared_ptr<http::EventStream>& stream) {
-                      const auto& name = req.params.at("name");
-                      if (!bus::isChannel(name)) {
-                        return Response::error(404, "no channel named '" + name + "'");
-                      }
-                      if (bus_->subscriberCount() >= kMaxStreamClients) {
-                        auto busy = Response::error(
-                            429, "too many event streams open (" +
-                                     std::to_string(kMaxStreamClients) + "): close one and retry");
-                        busy.headers["Retry-After"] = "5";
-                        return busy;
-                      }
-                      std::string error;
-                      auto after = resumeAfter(req, error);
-                      if (!after) return Response::error(400, error);
-                      int64_t cursor = *after < 0 ? bus_->lastId() : *after;
-                      std::string body = "retry: 1000\n\n";
-                      for (;;) {
-                        auto page = bus_->since(name, cursor, kReplayPage);
-                        if (!page)
-                          return Response::error(500, "cannot replay: " + page.error().message);
-                        for (const auto& m : *page) {
-                          body += bus::toSse(m);
-                          cursor = m.id;
-                        }
-                        if (static_cast<int>(page->size()) < kReplayPage) break;
-                        if (body.size() > kReplayMaxBytes) {
-                          return Response::error(
-                              413, "too much to replay at once: resume from a later id");
+                      return streamChannels(req, stream, {req.params.at("name")});
+                    });
+  // Several channels on one connection (a browser allows only six per host, across its tabs).
+  router_.addStream("GET", "/api/v1/events",
+                    [this](const Request& req, const std::shared_ptr<http::EventStream>& stream) {
+                      std::vector<std::string> names;
+                      auto it = req.query.find("channels");
+                      if (it == req.query.end() || it->second.empty()) {
+                        for (auto name : bus::kChannels) names.emplace_back(name);
+                      } else {
+                        std::stringstream in(it->second);
+                        std::string name;
+                        while (std::getline(in, name, ',')) {
+                          if (!name.empty()) names.push_back(name);
                         }
                       }
-                      std::weak_ptr<http::EventStream> weak = stream;
-                      const auto sub = bus_->subscribe(name, [weak](const bus::Message& m) {
-                        auto s = weak.lock();
-                        return s && s->send(bus::toSse(m));
-                      });
-                      stream->onClose([this, sub] {
-                        if (bus_) bus_->unsubscribe(sub);
-                      });
-                      auto r = Response::text(200, std::move(body), "text/event-stream");
-                      r.headers["X-Accel-Buffering"] = "no";
-                      return r;
+                      return streamChannels(req, stream, names);
                     });
 
   router_.add(

@@ -119,6 +119,11 @@ class Daemon {
   std::optional<std::string> serviceForEvent(const docker::Event& e);
   void registerRoutes();
   void registerChannelRoutes();
+  /// Server-sent events of `names` on one connection: the replay after Last-Event-ID / ?since
+  /// (merged in id order), then live messages (channel_routes.cc).
+  http::Response streamChannels(const http::Request& req,
+                                const std::shared_ptr<http::EventStream>& stream,
+                                const std::vector<std::string>& names);
   /// GET /api/v1/incidents and /api/v1/actions (history.cc).
   void registerHistoryRoutes();
   /// Copies the supervisor's incident of `service` into the store as it opens, progresses and

@@ -1,6 +1,7 @@
 // medic web dashboard: plain JS, no framework, nothing from outside this origin.
-// Data: GET /api/v1/status, /alerts, /incidents, /actions. Live: one EventSource per channel;
-// every message triggers a refetch. Actions need the bearer token, asked once and kept only in
+// Data: GET /api/v1/status, /alerts, /incidents, /actions. Live: one EventSource on
+// /api/v1/events for the service, recovery and deployment channels; every message triggers a
+// refetch. Actions need the bearer token, asked once and kept only in
 // this tab's sessionStorage.
 'use strict';
 (function () {
@@ -17,7 +18,6 @@
   let fetching = false;
   let fetchAgain = false;
   let refreshTimer = 0;
-  const live = {};
 
   // ---- small helpers ----
 
@@ -116,24 +116,18 @@
     refreshTimer = setTimeout(refresh, delay);
   }
 
-  function follow(channel) {
-    const es = new EventSource('/api/v1/channels/' + channel + '/events');
+  // One connection for all channels: a browser opens at most six per host, across its tabs.
+  function follow() {
+    const es = new EventSource('/api/v1/events?channels=' + CHANNELS.join(','));
     es.onopen = () => {
-      live[channel] = true;
-      updateLive();
+      setLive('live', 'live');
       scheduleRefresh(50);
     };
     es.onmessage = () => scheduleRefresh(100);
     es.onerror = () => {
       // EventSource reconnects by itself and resumes with Last-Event-ID.
-      live[channel] = false;
-      updateLive();
+      setLive('down', 'disconnected; reconnecting…');
     };
-  }
-  function updateLive() {
-    const up = CHANNELS.filter((c) => live[c]).length;
-    if (up === CHANNELS.length) setLive('live', 'live');
-    else setLive(up ? 'connecting' : 'down', up ? 'connecting…' : 'disconnected; reconnecting…');
   }
 
   // ---- actions ----
@@ -402,7 +396,7 @@
       sessionStorage.removeItem(TOKEN_KEY);
       notify('info', 'Token forgotten: the next action asks for it again.');
     });
-    CHANNELS.forEach(follow);
+    follow();
     refresh();
     // Ages tick; figures without their own message (CPU, memory, probe latency) catch up slowly.
     setInterval(() => { if (data.status) render(); }, 5000);

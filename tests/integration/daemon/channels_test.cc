@@ -38,8 +38,11 @@ class SseClient {
       ADD_FAILURE() << "cannot connect to 127.0.0.1:" << port;
       return;
     }
-    std::string req = "GET /api/v1/channels/" + channel + "/events HTTP/1.1\r\nHost: " + host +
-                      "\r\nAccept: text/event-stream\r\n";
+    // `channel` is a channel name, or a whole path starting with '/' (/api/v1/events?...).
+    const std::string path =
+        channel.rfind('/', 0) == 0 ? channel : "/api/v1/channels/" + channel + "/events";
+    std::string req =
+        "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAccept: text/event-stream\r\n";
     if (last_event_id) req += "Last-Event-ID: " + std::to_string(*last_event_id) + "\r\n";
     req += "\r\n";
     (void)::send(fd_, req.data(), req.size(), MSG_NOSIGNAL);
@@ -244,6 +247,43 @@ TEST_F(ChannelsTest, ReconnectWithLastEventIdGetsExactlyTheMissedMessages) {
   EXPECT_EQ(ns, (std::vector<int>{3, 4, 5, 6, 7, 8}));
 }
 
+// One connection for several channels (what the web dashboard uses: a browser opens at most six
+// connections per host across all its tabs): the replay after Last-Event-ID is merged in id
+// order, then live messages follow, and other channels stay out.
+TEST_F(ChannelsTest, OneStreamFollowsSeveralChannelsInIdOrder) {
+  WatchProcess watch(dir_, emptyConfig());
+  ASSERT_TRUE(up(watch)) << watch.log();
+  const int64_t before = channels(watch.port())["last_id"].get<int64_t>();
+  std::vector<std::pair<std::string, int64_t>> posted;
+  for (const char* channel : {"validation_results", "deployment_coordination",
+                              "recovery_coordination", "validation_results"}) {
+    auto r = post(watch.port(), channel, {{"type", "step"}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    posted.emplace_back(channel, nlohmann::json::parse(r.body)["id"].get<int64_t>());
+  }
+  SseClient both(watch.port(), "/api/v1/events?channels=validation_results,deployment_coordination",
+                 before);
+  for (const auto& [channel, id] : posted) {
+    if (channel == "recovery_coordination") continue;
+    auto m = both.next(2s);
+    ASSERT_TRUE(m) << "missing " << channel << " " << id;
+    EXPECT_EQ((*m)["id"], id);
+    EXPECT_EQ((*m)["channel"], channel);
+  }
+  ASSERT_EQ(post(watch.port(), "recovery_coordination", {{"type", "step"}}).status, 201);
+  auto live = post(watch.port(), "deployment_coordination", {{"type", "live"}});
+  ASSERT_EQ(live.status, 201);
+  auto m = both.next(2s);
+  ASSERT_TRUE(m);
+  EXPECT_EQ((*m)["type"], "live");
+  EXPECT_EQ((*m)["id"], nlohmann::json::parse(live.body)["id"]);
+  EXPECT_FALSE(both.next(300ms));
+
+  SseClient bad(watch.port(), "/api/v1/events?channels=validation_results,nope");
+  EXPECT_FALSE(bad.next(1s));
+  EXPECT_NE(bad.statusLine().find(" 404 "), std::string::npos) << bad.statusLine();
+}
+
 TEST_F(ChannelsTest, PublishingNeedsTheToken) {
   WatchProcess watch(dir_, emptyConfig());
   ASSERT_TRUE(up(watch)) << watch.log();
@@ -295,11 +335,13 @@ TEST_F(ChannelsTest, TooManyOpenStreamsGet429) {
       << one_too_many.statusLine();
   // Closing one makes room again.
   clients.pop_back();
-  EXPECT_TRUE(waitFor([&] {
-    SseClient again(watch.port(), "service_state");
-    again.next(300ms);
-    return again.statusLine().find(" 200 ") != std::string::npos;
-  }, 10s, 200ms));
+  EXPECT_TRUE(waitFor(
+      [&] {
+        SseClient again(watch.port(), "service_state");
+        again.next(300ms);
+        return again.statusLine().find(" 200 ") != std::string::npos;
+      },
+      10s, 200ms));
 }
 
 TEST_F(ChannelsTest, AClientThatStopsReadingIsDroppedWithoutSlowingAnother) {

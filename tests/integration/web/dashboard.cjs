@@ -64,6 +64,8 @@ async function until(fn, timeoutMs, stepMs = 100) {
     });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('dialog', (d) => { pageErrors.push('unexpected browser dialog: ' + d.message()); d.dismiss(); });
+    const streams = [];
+    page.on('request', (r) => { if (/\/events(\?|$)/.test(new URL(r.url()).pathname + new URL(r.url()).search)) streams.push(r.url()); });
     let navigations = 0;
     page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
 
@@ -183,6 +185,7 @@ async function until(fn, timeoutMs, stepMs = 100) {
     await page.screenshot({ path: phone, fullPage: true });
     console.log('screenshot: ' + phone);
 
+    check(streams.length === 1, 'one event stream for all channels (a browser allows six connections per host)', streams.join(' '));
     check(pageErrors.length === 0, 'no page errors', pageErrors.join('; '));
     check(consoleErrors.length === 0, 'no console errors or warnings', consoleErrors.join('; '));
     check(expectedRefusals.length === 2, 'the only logged failures are the two refusals provoked on purpose', expectedRefusals.join('; '));
