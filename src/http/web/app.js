@@ -15,6 +15,7 @@
   const $ = (id) => document.getElementById(id);
   let data = { status: null, alerts: [], incidents: [], actions: [], deploys: [] };
   let skewMs = 0; // server time minus browser time, so ages use medic's clock
+  let statusAt = 0; // when the status was fetched (browser clock), to age its *_age_seconds
   let fetching = false;
   let fetchAgain = false;
   let refreshTimer = 0;
@@ -52,6 +53,8 @@
     return isNaN(ms) ? '–' : duration(Math.max(0, nowMs() - ms) / 1000);
   }
   const ago = (t) => (isNaN(parseTime(t)) ? '–' : age(t) + ' ago');
+  // An age the status gave in seconds, grown by the time since it was fetched.
+  const ageNow = (sec) => (typeof sec === 'number' ? duration(sec + Math.max(0, Date.now() - statusAt) / 1000) : null);
   function clock(t) {
     const d = new Date(parseTime(t));
     return isNaN(d) ? '–' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
@@ -97,10 +100,11 @@
     fetching = true;
     try {
       const optional = (p) => getJson(p).catch((e) => ({ unavailable: e.message }));
-      const [status, alerts, incidents, actions] = await Promise.all([
+      const [status, alerts, incidents, actions, deploys] = await Promise.all([
         getJson('/api/v1/status'), getJson('/api/v1/alerts?all'),
-        optional('/api/v1/incidents?since=24h'), optional('/api/v1/actions?limit=20')]);
-      const deploys = [];
+        optional('/api/v1/incidents?since=24h'), optional('/api/v1/actions?limit=20'),
+        optional('/api/v1/deploys')]);
+      statusAt = Date.now();
       skewMs = parseTime(status.time) - Date.now() || 0;
       data = { status, alerts, incidents, actions, deploys };
       render();
@@ -253,7 +257,8 @@
         td('CPU', res ? res.cpu_percent.toFixed(1) + ' %' : '–'),
         td('Memory', res ? bytes(res.memory_bytes) + (res.memory_limit_bytes ? ' / ' + bytes(res.memory_limit_bytes) : '') : '–'),
         td('Probe', latencies.length ? Math.max(...latencies).toFixed(0) + ' ms' : '–'),
-        td('Evidence age', checked.length ? duration(Math.max(0, nowMs() - Math.max(...checked)) / 1000) : '–'),
+        td('Evidence age', ageNow(svc.evidence_age_seconds) ||
+          (checked.length ? duration(Math.max(0, nowMs() - Math.max(...checked)) / 1000) : '–')),
         actions,
       ]);
     });
@@ -263,11 +268,12 @@
 
   function renderEndpoints(endpoints) {
     const list = Array.isArray(endpoints) ? endpoints : [];
-    const trs = list.map((e) => el('tr', { 'data-endpoint': e.name || e.url }, [
-      el('td', { 'data-label': 'Endpoint' }, [el('strong', { text: e.name || e.url || '?' }), e.url && e.name ? el('div', { className: 'muted', text: e.url }) : null]),
-      el('td', { 'data-label': 'State' }, [chip(e.state || 'unknown', 'st-' + (e.state === 'passing' || e.state === 'healthy' ? 'healthy' : e.state === 'failing' || e.state === 'failed' ? 'failed' : 'unknown'))]),
-      el('td', { 'data-label': 'Latency', text: typeof e.latency_ms === 'number' ? e.latency_ms.toFixed(0) + ' ms' : '–' }),
-      el('td', { 'data-label': 'Checked', text: ago(e.checked_at) }),
+    const trs = list.map((e) => el('tr', { 'data-endpoint': e.name || e.url, 'data-state': e.state }, [
+      el('td', { 'data-label': 'Endpoint' }, [el('strong', { text: e.name || e.url || '?' }), e.critical ? el('span', { className: 'muted', text: ' critical' }) : null,
+        e.url && e.name ? el('div', { className: 'muted', text: e.url }) : null]),
+      el('td', { 'data-label': 'State' }, [chip(e.state || 'unknown', 'st-' + (e.state === 'healthy' || e.state === 'failed' ? e.state : 'unknown'))]),
+      el('td', { 'data-label': 'Latency', text: typeof e.last_latency_ms === 'number' ? e.last_latency_ms.toFixed(0) + ' ms' : '–' }),
+      el('td', { 'data-label': 'Checked', text: ageNow(e.evidence_age_seconds) ? ageNow(e.evidence_age_seconds) + ' ago' : '–' }),
       el('td', { 'data-label': 'Detail', className: 'wrap', text: e.summary || '' }),
     ]));
     $('endpoints').tBodies[0].replaceChildren(...trs);

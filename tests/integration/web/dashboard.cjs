@@ -173,6 +173,16 @@ async function until(fn, timeoutMs, stepMs = 100) {
     await page.waitForSelector('#notice[data-kind="ok"]', { timeout: 5000 });
     check(/accepted \(202\)/.test(await page.textContent('#notice')), 'recover with the token is accepted (202)');
 
+    // ---- a guarded deploy shows up among the actions ----
+    const dep = await api('/api/v1/deploys', { method: 'POST', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ service, image: 'medic-testserver:v2' }) });
+    if (check(dep.status === 202, 'a deploy is accepted (API)', `${dep.status} ${JSON.stringify(dep.body).slice(0, 300)}`)) {
+      const deployed = await page.waitForSelector(`#actions li[data-deploy="${dep.body.id}"] .out-ok`, { timeout: 90000 }).then(() => true, () => false);
+      const text = deployed ? await page.textContent(`#actions li[data-deploy="${dep.body.id}"]`) : '';
+      check(deployed && /deploy medic-testserver:v2/.test(text), 'the page lists the deploy and its outcome', text.replace(/\s+/g, ' '));
+      await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: 30000 });
+    }
+
     // ---- artifacts and hygiene ----
     await page.waitForTimeout(300);
     await page.screenshot({ path: screenshot, fullPage: true });
