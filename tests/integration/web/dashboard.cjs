@@ -83,6 +83,15 @@ async function until(fn, timeoutMs, stepMs = 100) {
     const rowText = await page.textContent(row);
     check(/passing/.test(rowText) && /\d+ ms/.test(rowText), 'the row shows probe health and latency', rowText.replace(/\s+/g, ' '));
 
+    // Endpoints, once the status reports them (medic.yaml of this test lists one).
+    const statusNow = (await api('/api/v1/status')).body;
+    if (Array.isArray(statusNow.endpoints)) {
+      const ep = await page.waitForSelector('#endpoints tr[data-endpoint="storefront"][data-state="healthy"]', { timeout: 15000 }).then(() => true, () => false);
+      check(ep, 'the endpoint is listed healthy', ep ? (await page.textContent('#endpoints tr[data-endpoint="storefront"]')).replace(/\s+/g, ' ') : '');
+    } else {
+      console.log('skip the status has no endpoints yet');
+    }
+
     // Everything the page shows from now on is recorded, so short-lived states are not missed.
     await page.evaluate(({ rowSel, svc }) => {
       window.__seen = { states: [], alerts: [], marker: 'no reload' };

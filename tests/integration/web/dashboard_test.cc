@@ -48,8 +48,11 @@ class DashboardTest : public DockerTest {
         "  recovery:\n    replacement_grace: 1s\n    backoff_initial: 200ms\n    backoff_max: 1s\n"
         "    settle_timeout: 20s\n"
         "services:\n  web:\n    match:\n      container: " +
-            web_->name() + "\n    probes:\n      - http: http://127.0.0.1:" +
-            std::to_string(web_->port()) + "/health\n");
+            web_->name() +
+            "\n    probes:\n      - http: http://127.0.0.1:" + std::to_string(web_->port()) +
+            "/health\n"
+            "endpoints:\n  - name: storefront\n    url: http://127.0.0.1:" +
+            std::to_string(web_->port()) + "/health\n    interval: 500ms\n");
     startMedic();
     ASSERT_TRUE(medic_->started());
     ASSERT_TRUE(waitFor(
