@@ -83,6 +83,9 @@ async function until(fn, timeoutMs, stepMs = 100) {
     const rowText = await page.textContent(row);
     check(/passing/.test(rowText) && /\d+ ms/.test(rowText), 'the row shows probe health and latency', rowText.replace(/\s+/g, ' '));
 
+    const tableOverflow = await page.evaluate(() => { const w = document.querySelector('#services').parentElement; return w.scrollWidth - w.clientWidth; });
+    check(tableOverflow <= 1, 'the services table fits a 1280 px window', `overflow ${tableOverflow} px`);
+
     // Endpoints, once the status reports them (medic.yaml of this test lists one).
     const statusNow = (await api('/api/v1/status')).body;
     if (Array.isArray(statusNow.endpoints)) {
