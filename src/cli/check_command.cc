@@ -80,7 +80,8 @@ void registerCheck(CLI::App& root, const GlobalOptions& global, int& exit_status
       "check",
       "One pass over the protected services: Docker state and health plus their HTTP/TCP probes.\n"
       "Every verdict cites its evidence. Exit status: 0 all healthy, 1 anything unhealthy or\n"
-      "missing (or nothing protected), 2 configuration or engine error.\n\n"
+      "missing (or nothing protected), 2 configuration or engine error.");
+  cmd->footer(
       "Examples:\n"
       "  medic check                      # services labelled medic.enable=true or in medic.yaml\n"
       "  medic check --all --json         # every container, as JSON with evidence\n"
@@ -91,6 +92,7 @@ void registerCheck(CLI::App& root, const GlobalOptions& global, int& exit_status
 
 void registerVersion(CLI::App& root, const GlobalOptions& global, int& exit_status) {
   auto* cmd = root.add_subcommand("version", "Print medic's version");
+  cmd->footer("Examples:\n  medic version\n  medic version --json");
   cmd->callback([&global, &exit_status] {
     if (global.json) {
       std::cout << nlohmann::json{{"version", MEDIC_VERSION}}.dump() << "\n";

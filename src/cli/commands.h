@@ -20,5 +20,8 @@ void registerDeploy(CLI::App& root, const GlobalOptions& global, int& exit_statu
 /// Registers both `confirm` and `reject`.
 void registerConfirm(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerInstallService(CLI::App& root, const GlobalOptions& global, int& exit_status);
+/// `man` (hidden) and `completion`: generated from `root` as it is when they run, so register them
+/// last.
+void registerDocs(CLI::App& root, int& exit_status);
 
 }  // namespace medic::cli

@@ -82,8 +82,8 @@ void registerStatus(CLI::App& root, const GlobalOptions& global, int& exit_statu
   auto* cmd = root.add_subcommand(
       "status",
       "Show what the running daemon sees: every protected service's state, recovery attempts and\n"
-      "last incident with its measured detection and recovery seconds.\n\n"
-      "Examples:\n  medic status\n  medic status --json | jq '.services[].state'");
+      "last incident with its measured detection and recovery seconds.");
+  cmd->footer("Examples:\n  medic status\n  medic status --json | jq '.services[].state'");
   cmd->callback([&global, &exit_status] {
     auto d = connectDaemon(global);
     if (!d) {
@@ -109,7 +109,10 @@ void registerRecover(CLI::App& root, const GlobalOptions& global, int& exit_stat
   auto* cmd = root.add_subcommand(
       "recover",
       "Ask the daemon to recover SERVICE now: clears an escalation and gives it a fresh attempt\n"
-      "budget.\n\nExample:\n  medic recover webui");
+      "budget.");
+  cmd->footer(
+      "Examples:\n  medic recover webui\n"
+      "  medic --state-dir /var/lib/medic recover api   # the token is read from the state dir");
   cmd->add_option("SERVICE", *service, "Service name")->required();
   cmd->callback([&global, &exit_status, service] {
     auto d = connectDaemon(global);
@@ -141,7 +144,8 @@ void registerMaintenance(CLI::App& root, const GlobalOptions& global, int& exit_
   auto* cmd = root.add_subcommand(
       "maintenance",
       "Declare a maintenance window: medic keeps observing SERVICE but repairs nothing until it\n"
-      "ends.\n\nExamples:\n  medic maintenance webui --for 10m\n  medic maintenance webui --end");
+      "ends.");
+  cmd->footer("Examples:\n  medic maintenance webui --for 10m\n  medic maintenance webui --end");
   cmd->add_option("SERVICE", o->service, "Service name")->required();
   auto* f = cmd->add_option("--for", o->duration, "Window length, e.g. 30s, 10m, 1h");
   auto* e = cmd->add_flag("--end", o->end, "End the window now");

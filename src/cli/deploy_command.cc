@@ -77,7 +77,8 @@ void registerDeploy(CLI::App& root, const GlobalOptions& global, int& exit_statu
       "Deploy IMAGE to SERVICE, guarded: preflight (the service is healthy), snapshot, replace,\n"
       "validate (its probes pass, every validator in deploy.validators confirms), and on any\n"
       "failure roll back to the snapshot. Follows the deploy and prints its report; exit status\n"
-      "0 when it succeeded, 1 when it was rolled back or refused, 2 on error.\n\n"
+      "0 when it succeeded, 1 when it was rolled back or refused, 2 on error.");
+  cmd->footer(
       "Examples:\n  medic deploy webui --image registry.local/webui:2.4\n"
       "  medic deploy api --image api:v2 --strategy start-first --timeout 90s\n"
       "  medic deploy --show dep-1764110000000-1a2b");
@@ -178,10 +179,10 @@ void registerConfirm(CLI::App& root, const GlobalOptions& global, int& exit_stat
         confirm ? "confirm" : "reject",
         confirm ? "Confirm deploy DEPLOY_ID as validator --validator (needed only when several\n"
                   "validators are configured). Every configured validator must confirm within\n"
-                  "deploy.confirm_timeout, or the deploy is rolled back.\n\n"
-                  "Example:\n  medic confirm dep-1764110000000-1a2b --validator ci"
-                : "Reject deploy DEPLOY_ID: it is rolled back at once.\n\n"
-                  "Example:\n  medic reject dep-1764110000000-1a2b --reason 'checkout fails'");
+                  "deploy.confirm_timeout, or the deploy is rolled back."
+                : "Reject deploy DEPLOY_ID: it is rolled back at once.");
+    cmd->footer(confirm ? "Examples:\n  medic confirm dep-1764110000000-1a2b --validator ci"
+                        : "Examples:\n  medic reject dep-1764110000000-1a2b --reason 'checkout fails'");
     cmd->add_option("DEPLOY_ID", o->id, "The deploy id (medic deploy prints it)")->required();
     cmd->add_option("--validator", o->validator, "Which validator answers");
     auto* reason = cmd->add_option("--reason", o->reason, "Why (kept in the deploy report)");

@@ -137,10 +137,11 @@ void registerDrill(CLI::App& root, const GlobalOptions& global, int& exit_status
   auto* cmd = root.add_subcommand(
       "drill",
       "A recovery drill: inject a fault into SERVICE (watched by a running `medic watch`) and\n"
-      "report the detection and recovery times medic measured. Exit 0 when it recovered.\n\n"
-      "Examples:\n  medic drill webui --fault kill\n  medic drill webui --fault remove --timeout 1m");
+      "report the detection and recovery times medic measured. Exit 0 when it recovered.");
+  cmd->footer("Examples:\n  medic drill webui --fault kill\n  medic drill webui --fault remove --timeout 1m");
   cmd->add_option("SERVICE", o->service, "Service name")->required();
-  cmd->add_option("--fault", o->fault, "stop, kill, remove or pause (default kill)");
+  cmd->add_option("--fault", o->fault, "stop, kill, remove or pause (default kill)")
+      ->check(CLI::IsMember({"stop", "kill", "remove", "pause"}));
   cmd->add_option("--timeout", o->timeout, "How long to wait for recovery (default 2m)");
   cmd->callback([&global, &exit_status, o] { exit_status = runDrill(global, *o); });
 }

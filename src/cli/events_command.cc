@@ -154,7 +154,8 @@ void registerEvents(CLI::App& root, const GlobalOptions& global, int& exit_statu
       "events",
       "Follow a channel of the running daemon (service_state, recovery_coordination,\n"
       "deployment_coordination, validation_results). Reconnects on its own and resumes from the\n"
-      "last message shown, so none is lost or repeated.\n\n"
+      "last message shown, so none is lost or repeated.");
+  cmd->footer(
       "Examples:\n  medic events --channel service_state\n"
       "  medic events --channel recovery_coordination --since 120 --json");
   cmd->add_option("--channel", opt->channel, "The channel to follow")->required();

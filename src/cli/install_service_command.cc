@@ -14,6 +14,7 @@ namespace {
 
 struct InstallOptions {
   std::string unit_path = "/etc/systemd/system/medic.service";
+  std::string binary;  ///< "" = this executable
   bool dry_run = false;
 };
 
@@ -25,7 +26,7 @@ std::string selfPath() {
 
 int runInstall(const GlobalOptions& global, const InstallOptions& o) {
   UnitOptions unit;
-  unit.binary = selfPath();
+  unit.binary = o.binary.empty() ? selfPath() : std::filesystem::absolute(o.binary).string();
   if (!global.config_path.empty()) {
     unit.config = std::filesystem::absolute(global.config_path).string();
   }
@@ -55,12 +56,18 @@ void registerInstallService(CLI::App& root, const GlobalOptions& global, int& ex
   auto* cmd = root.add_subcommand(
       "install-service",
       "Write a systemd unit for `medic watch` (Type=notify, watchdog, Restart=always, after Docker,\n"
-      "hardened so only the state dir is writable). --config and --state-dir are carried into it.\n\n"
+      "hardened so only the state dir is writable). --config and --state-dir are carried into it.");
+  cmd->footer(
       "Examples:\n  medic install-service --dry-run\n"
       "  sudo medic --config /etc/medic/medic.yaml install-service && sudo systemctl enable --now "
       "medic");
   cmd->add_flag("--dry-run", o->dry_run, "Print the unit instead of writing it");
-  cmd->add_option("--unit-path", o->unit_path, "Where to write it (default /etc/systemd/system/medic.service)");
+  cmd->add_option("--unit-path", o->unit_path, "Where to write it (default /etc/systemd/system/medic.service)")
+      ->type_name("FILE");
+  cmd->add_option("--binary", o->binary,
+                  "The medic executable the unit runs (default: this one; the Debian package's "
+                  "unit is made with --binary /usr/bin/medic)")
+      ->type_name("FILE");
   cmd->callback([&global, &exit_status, o] { exit_status = runInstall(global, *o); });
 }
 

@@ -28,6 +28,7 @@ std::string systemdUnit(const UnitOptions& o) {
   return fmt::format(
       R"([Unit]
 Description=medic: keeps the services on this Docker host alive, with evidence
+Documentation=man:medic(1)
 After=docker.service network-online.target
 Wants=network-online.target
 Requires=docker.socket

@@ -73,7 +73,8 @@ void registerWatch(CLI::App& root, const GlobalOptions& global, int& exit_status
       "watch",
       "Run the daemon: detect exits, stops, unhealthy, hung and removed containers within a second\n"
       "and repair them (start/restart -> recreate from snapshot -> roll back -> escalate).\n"
-      "Serves the API and dashboard on 127.0.0.1:8080 (config `listen:`).\n\n"
+      "Serves the API and dashboard on 127.0.0.1:8080 (config `listen:`).");
+  cmd->footer(
       "Examples:\n"
       "  medic watch                         # protect containers labelled medic.enable=true\n"
       "  medic watch --config medic.yaml\n"

@@ -3,6 +3,9 @@
 
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "medic_cli.h"
 
 namespace medic::test {
@@ -27,9 +30,27 @@ TEST(InstallService, DryRunPrintsAUnitThatSystemdAnalyzeVerifies) {
   auto written = runMedic({"--config", config, "--state-dir", dir.path() + "/state",
                            "install-service", "--unit-path", unit});
   ASSERT_EQ(written.exit_code, 0) << written.describe();
-  auto verify = runProcess({"systemd-analyze", "verify", unit}, 60s);
+  // Documentation=man:medic(1) is checked too: `man` must find the page, here the one the build
+  // generated (the Debian package installs it into /usr/share/man).
+  EXPECT_NE(r.out.find("Documentation=man:medic(1)"), std::string::npos) << r.out;
+  auto verify = runProcess({"env", "MANPATH=" + std::string(MEDIC_BINARY_DIR) + "/dist/man:",
+                            "systemd-analyze", "verify", unit},
+                           60s);
   EXPECT_EQ(verify.exit_code, 0) << verify.describe() << verify.out;
   EXPECT_EQ(verify.err.find("medic.service:"), std::string::npos) << verify.err;
+}
+
+TEST(InstallService, BinaryOptionNamesTheExecutableInTheUnit) {
+  auto r = runMedic({"install-service", "--dry-run", "--binary", "/usr/bin/medic"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("ExecStart=\"/usr/bin/medic\" --state-dir \"/var/lib/medic\" watch\n"),
+            std::string::npos)
+      << r.out;
+  // The build's copy (what the Debian package installs) is exactly this text.
+  std::ifstream packaged(std::string(MEDIC_BINARY_DIR) + "/dist/medic.service");
+  std::stringstream text;
+  text << packaged.rdbuf();
+  EXPECT_EQ(text.str(), r.out);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ TEST(SystemdUnit, NotifyWatchdogRestartAndHardening) {
   o.config = "/etc/medic/medic.yaml";
   const std::string unit = systemdUnit(o);
   for (const char* line :
-       {"Type=notify", "WatchdogSec=30", "Restart=always", "After=docker.service",
+       {"Documentation=man:medic(1)", "Type=notify", "WatchdogSec=30", "Restart=always", "After=docker.service",
         "Requires=docker.socket", "NoNewPrivileges=yes", "ProtectSystem=strict",
         "ReadWritePaths=\"/var/lib/medic\"", "ProtectHome=yes", "PrivateTmp=yes",
         "ExecStart=\"/usr/bin/medic\" --config \"/etc/medic/medic.yaml\" --state-dir "
