@@ -24,6 +24,8 @@ packages=(
   nodejs wrk
   # web dashboard test: the browser playwright-core drives (never `npx playwright install`)
   chromium
+  # the Debian package: dpkg-shlibdeps for its Depends, man to render and find the man page
+  dpkg-dev man-db
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
