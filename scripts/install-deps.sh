@@ -24,8 +24,9 @@ packages=(
   nodejs wrk
   # web dashboard test: the browser playwright-core drives (never `npx playwright install`)
   chromium
-  # the Debian package: dpkg-shlibdeps for its Depends, man to render and find the man page
-  dpkg-dev man-db
+  # the Debian package: dpkg-shlibdeps for its Depends, man to render and find the man page,
+  # zsh to load the zsh completion it ships
+  dpkg-dev man-db zsh
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds medic and its Debian package: ./scripts/package.sh [BUILD_DIR] (default build-package).
-# Configures a Release build without tests and benchmarks, builds the binary plus what is generated
+# Configures a build without tests and benchmarks, builds the binary plus what is generated
 # from it (man page, completions, systemd unit), then runs CPack. Prints the path of
 # medic_<version>_amd64.deb, which is then the whole install on a systemd host:
 #   sudo dpkg -i medic_<version>_amd64.deb && sudo systemctl enable --now medic
@@ -12,8 +12,13 @@ build_dir="${1:-${repo_root}/build-package}"
 log() { printf 'package: %s\n' "$*" >&2; }
 
 "${repo_root}/scripts/install-deps.sh"
-cmake -S "${repo_root}" -B "${build_dir}" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DMEDIC_BUILD_TESTS=OFF -DMEDIC_BUILD_BENCH=OFF
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+# RelWithDebInfo (-O2 -g), as Debian builds; CPack strips the binary it packages.
+cmake -S "${repo_root}" -B "${build_dir}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DMEDIC_BUILD_TESTS=OFF -DMEDIC_BUILD_BENCH=OFF "${launcher[@]}"
 cmake --build "${build_dir}" --target medic medic_dist
 (cd "${build_dir}" && cpack -G DEB)
 

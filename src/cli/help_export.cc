@@ -130,10 +130,12 @@ void roffParagraphs(std::ostream& out, const std::string& text) {
   }
 }
 
-void roffOptions(std::ostream& out, const CLI::App& app) {
+/// The options of `app` as a .TP list: positionals (arguments) when `positional`, else the others.
+void roffOptions(std::ostream& out, const CLI::App& app, bool positional) {
   for (const auto* o : userOptions(app)) {
+    if (o->get_positional() != positional) continue;
     out << ".TP\n";
-    if (o->get_positional()) {
+    if (positional) {
       out << "\\fI" << roff(o->get_name()) << "\\fR\n";
     } else {
       std::string names;
@@ -145,12 +147,33 @@ void roffOptions(std::ostream& out, const CLI::App& app) {
     }
     std::string text = oneParagraph(o->get_description());
     if (auto words = choices(*o); !words.empty()) {
+      bool all_named = true;
       std::string list;
-      for (const auto& w : words) list += (list.empty() ? "" : ", ") + w;
-      if (text.find(list) == std::string::npos) text += " (one of: " + list + ")";
+      for (const auto& w : words) {
+        all_named = all_named && text.find(w) != std::string::npos;
+        list += (list.empty() ? "" : ", ") + w;
+      }
+      if (!all_named) text += " (one of: " + list + ")";
     }
-    if (o->get_required()) text += " Required.";
+    if (o->get_required())
+      text += (!text.empty() && text.back() == '.') ? " Required." : ". Required.";
     out << roff(text) << "\n";
+  }
+}
+
+/// "Arguments:" and "Options:" of a command, each only when it has some.
+void roffCommandOptions(std::ostream& out, const CLI::App& app) {
+  bool has[2] = {false, false};
+  for (const auto* o : userOptions(app)) has[o->get_positional() ? 0 : 1] = true;
+  if (has[0]) {
+    out << ".PP\nArguments:\n.RS\n";
+    roffOptions(out, app, true);
+    out << ".RE\n";
+  }
+  if (has[1]) {
+    out << ".PP\nOptions:\n.RS\n";
+    roffOptions(out, app, false);
+    out << ".RE\n";
   }
 }
 
@@ -160,7 +183,7 @@ void roffExamples(std::ostream& out, const CLI::App& app) {
   out << ".PP\nExamples:\n.RS\n.nf\n";
   for (const auto& e : examples) {
     out << roff(e.command);
-    if (!e.comment.empty()) out << "    # " << roff(e.comment);
+    if (!e.comment.empty()) out << "   # " << roff(e.comment);
     out << "\n";
   }
   out << ".fi\n.RE\n";
@@ -254,7 +277,8 @@ std::string zshOptionSpecs(const CLI::App& app, const std::string& indent) {
     }
     for (const auto& n : names) {
       if (!plainWord(n)) continue;
-      out += indent + "'" + n + "[" + help + "]" + action + "'\n";
+      out.append(indent).append("'").append(n).append("[").append(help).append("]");
+      out.append(action).append("'\n");
     }
   }
   return out;
@@ -314,16 +338,12 @@ std::string manPage(const CLI::App& root, std::string_view version) {
         << roff(firstSentence(sub->get_description())) << "\n";
   }
   out << ".RE\n.SH GLOBAL OPTIONS\nThese may come before or after the command.\n";
-  roffOptions(out, root);
+  roffOptions(out, root, false);
   out << ".SH COMMANDS\n";
   for (const auto* sub : visibleSubcommands(root)) {
     out << ".SS \"" << roff(usage(*sub)) << "\"\n";
     roffParagraphs(out, sub->get_description());
-    if (!userOptions(*sub).empty()) {
-      out << ".PP\nOptions:\n.RS\n";
-      roffOptions(out, *sub);
-      out << ".RE\n";
-    }
+    roffCommandOptions(out, *sub);
     roffExamples(out, *sub);
   }
   if (!examplesOf(root).empty()) {
@@ -483,8 +503,8 @@ std::string zshCompletion(const CLI::App& root) {
       << "  )\n"
          "  commands=(\n";
   for (const auto* sub : visibleSubcommands(root)) {
-    out << "    '" << sub->get_name() << ":"
-        << zshEscape(firstSentence(sub->get_description())) << "'\n";
+    out << "    '" << sub->get_name() << ":" << zshEscape(firstSentence(sub->get_description()))
+        << "'\n";
   }
   out << "  )\n"
          "  local curcontext=\"$curcontext\" state line\n"

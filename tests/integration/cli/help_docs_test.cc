@@ -1,6 +1,7 @@
 // What a user of the built medic sees: `medic --help` and every command's --help with examples,
 // a man page that `man` renders, and bash completion that completes every command `--help` lists.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -151,6 +152,21 @@ TEST(HelpDocs, CompletionCommandPrintsTheInstalledScripts) {
   auto bad = runMedic({"completion", "fish"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("fish"), std::string::npos) << bad.err;
+}
+
+TEST(HelpDocs, ZshLoadsTheCompletionForMedic) {
+  if (access("/usr/bin/zsh", X_OK) != 0)
+    GTEST_SKIP() << "zsh is not installed (scripts/install-deps.sh)";
+  const std::string dir = distDir() + "/completions";
+  auto syntax = runProcess({"zsh", "-n", dir + "/_medic"}, 10s);
+  EXPECT_EQ(syntax.exit_code, 0) << syntax.describe();
+  // compinit finds #compdef medic in $fpath and binds _medic to the medic command.
+  TempDir home;
+  auto bound = runProcess({"zsh", "-f", "-c",
+                           "fpath=('" + dir + "' $fpath); autoload -Uz compinit; compinit -u -d '" +
+                               home.path() + "/zcompdump'; print -r -- $_comps[medic]"},
+                          30s);
+  EXPECT_EQ(bound.out, "_medic\n") << bound.describe();
 }
 
 }  // namespace
