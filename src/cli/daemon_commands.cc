@@ -137,20 +137,31 @@ void registerRecover(CLI::App& root, const GlobalOptions& global, int& exit_stat
 void registerMaintenance(CLI::App& root, const GlobalOptions& global, int& exit_status) {
   struct Opts {
     std::string service;
+    std::string project;
     std::string duration;
     bool end = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = root.add_subcommand(
       "maintenance",
-      "Declare a maintenance window: medic keeps observing SERVICE but repairs nothing until it\n"
-      "ends.");
-  cmd->footer("Examples:\n  medic maintenance webui --for 10m\n  medic maintenance webui --end");
-  cmd->add_option("SERVICE", o->service, "Service name")->required();
+      "Declare a maintenance window: medic keeps observing SERVICE (or every protected service of\n"
+      "compose project --project P) but repairs nothing until it ends; `docker-compose down` of a\n"
+      "project in maintenance is left alone.");
+  cmd->footer(
+      "Examples:\n  medic maintenance webui --for 10m\n  medic maintenance --project shop --for 30m\n"
+      "  medic maintenance webui --end");
+  auto* svc = cmd->add_option("SERVICE", o->service, "Service name");
+  auto* proj = cmd->add_option("--project", o->project, "A compose project instead of a service");
+  svc->excludes(proj);
   auto* f = cmd->add_option("--for", o->duration, "Window length, e.g. 30s, 10m, 1h");
   auto* e = cmd->add_flag("--end", o->end, "End the window now");
   f->excludes(e);
   cmd->callback([&global, &exit_status, o] {
+    if (o->service.empty() && o->project.empty()) {
+      std::cerr << "medic maintenance: give SERVICE or --project PROJECT\n";
+      exit_status = kExitError;
+      return;
+    }
     nlohmann::json body;
     if (o->end) {
       body = {{"end", true}};
@@ -167,7 +178,10 @@ void registerMaintenance(CLI::App& root, const GlobalOptions& global, int& exit_
       exit_status = fail("maintenance", d.error());
       return;
     }
-    auto r = d->call("POST", "/api/v1/services/" + o->service + "/maintenance", body);
+    const std::string what = o->project.empty() ? o->service : "project " + o->project;
+    const std::string path = o->project.empty() ? "/api/v1/services/" + o->service + "/maintenance"
+                                                : "/api/v1/projects/" + o->project + "/maintenance";
+    auto r = d->call("POST", path, body);
     if (!r) {
       exit_status = fail("maintenance", r.error());
       return;
@@ -175,9 +189,9 @@ void registerMaintenance(CLI::App& root, const GlobalOptions& global, int& exit_
     if (global.json) {
       std::cout << r->dump(2) << "\n";
     } else if (o->end) {
-      std::cout << "maintenance of " << o->service << " ended\n";
+      std::cout << "maintenance of " << what << " ended\n";
     } else {
-      std::cout << "maintenance of " << o->service << " until " << r->value("until", "") << "\n";
+      std::cout << "maintenance of " << what << " until " << r->value("until", "") << "\n";
     }
     exit_status = kExitOk;
   });

@@ -101,6 +101,46 @@ void Daemon::registerRoutes() {
                                     {"until", formatWallTime(now().wall + *d)}});
       },
       /*mutation=*/true);
+  router_.add(
+      "POST", "/api/v1/projects/{name}/maintenance",
+      [this](const Request& req) {
+        // Every protected service of a compose project: `docker-compose down` of a project in
+        // maintenance is intentional and left alone.
+        const auto& project = req.params.at("name");
+        std::vector<std::string> members;
+        for (const auto& [name, s] : services_) {
+          std::string p = s.match.compose_project;
+          if (p.empty() && s.container) {
+            auto it = s.container->labels.find(services::kLabelComposeProject);
+            if (it != s.container->labels.end()) p = it->second;
+          }
+          if (p == project && core_->status(name) != nullptr) members.push_back(name);
+        }
+        if (members.empty()) {
+          return Response::error(
+              404, "no protected service belongs to compose project '" + project + "'");
+        }
+        auto body = req.body.empty() ? nlohmann::json::object()
+                                     : nlohmann::json::parse(req.body, nullptr, false);
+        const char* kShape = "give {\"for\": \"10m\"} (a duration) or {\"end\": true}";
+        if (!body.is_object() || (body.contains("end") && !body["end"].is_boolean()) ||
+            (body.contains("for") && !body["for"].is_string())) {
+          return Response::error(400, kShape);
+        }
+        if (body.value("end", false)) {
+          for (const auto& m : members) feed(supervisor::MaintenanceSet{m, std::nullopt});
+          return Response::json(
+              200, {{"project", project}, {"services", members}, {"maintenance", false}});
+        }
+        auto d = parseDuration(body.value("for", ""));
+        if (!d || d->count() <= 0) return Response::error(400, kShape);
+        for (const auto& m : members) feed(supervisor::MaintenanceSet{m, now().steady + *d});
+        return Response::json(200, {{"project", project},
+                                    {"services", members},
+                                    {"maintenance", true},
+                                    {"until", formatWallTime(now().wall + *d)}});
+      },
+      /*mutation=*/true);
   registerChannelRoutes();
   registerHistoryRoutes();
   http::addDashboardRoutes(router_);

@@ -67,6 +67,8 @@ supervisor::ServiceDef toDef(const services::ProtectedService& s) {
   for (const auto& p : s.probes) {
     if (p.kind == config::ProbeKind::kHttp || p.kind == config::ProbeKind::kTcp) d.has_probes = true;
   }
+  d.compose_managed = !s.match.compose_project.empty() ||
+                      (s.container && s.container->labels.count(services::kLabelComposeProject) > 0);
   return d;
 }
 

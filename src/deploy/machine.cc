@@ -540,8 +540,9 @@ nlohmann::json Machine::report(Now now) const {
   for (const auto& e : entries_) {
     nlohmann::json j{{"step", e.name}, {"started_at", isoMs(e.started_ms)}};
     j["finished_at"] = e.finished_ms ? nlohmann::json(isoMs(*e.finished_ms)) : nullptr;
-    j["seconds"] = e.finished_ms ? nlohmann::json((*e.finished_ms - e.started_ms) / 1000.0)
-                                 : nlohmann::json(nullptr);
+    j["seconds"] = e.finished_ms
+                       ? nlohmann::json(static_cast<double>(*e.finished_ms - e.started_ms) / 1000.0)
+                       : nlohmann::json(nullptr);
     j["ok"] = e.ok ? nlohmann::json(*e.ok) : nlohmann::json(nullptr);
     if (!e.error.empty()) j["error"] = e.error;
     if (!e.detail.empty()) j["detail"] = e.detail;

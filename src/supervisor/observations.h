@@ -22,6 +22,11 @@ struct ServiceDef {
   /// True when the probe layer runs probes for this service: then "passing" means its
   /// ProbesVerdict passes. A ProbesVerdict received for a service also turns this on.
   bool has_probes = false;
+  /// Managed by docker-compose (its container carries a compose project label). Compose replaces
+  /// a container by stopping it BEFORE it creates the new one, so a clean stop of such a container
+  /// gets replacement_grace for its replacement to appear instead of being started again at once
+  /// (starting it would fight the deploy: the old copy takes the port back).
+  bool compose_managed = false;
 };
 
 /// Docker's container state (.State.Status).

@@ -643,6 +643,10 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
       break;
     }
     case Verdict::kFailing: {
+      // An open incident (a stop) that turns into a removal (`docker-compose down` stops, then
+      // removes) is said again: a removal is critical.
+      const bool became_removal = r.incident && r.incident->kind != FailureKind::kRemoved &&
+                                  j.kind == FailureKind::kRemoved;
       if (!r.incident) {
         Incident inc;
         inc.kind = j.kind;
@@ -653,8 +657,12 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
         inc.detection_seconds = r.event_latency.value_or(0.0);
         if (r.probes) inc.evidence_ids = r.probes->evidence_ids;
         r.incident = inc;
+        // A removal outside a maintenance window or deploy is an incident for a person to see
+        // (DESIGN §1: the outage was a removed container nobody noticed): always critical.
         d.notices.push_back(Notice{"failed",
-                                   r.def.critical ? Severity::kCritical : Severity::kWarning,
+                                   r.def.critical || j.kind == FailureKind::kRemoved
+                                       ? Severity::kCritical
+                                       : Severity::kWarning,
                                    r.def.name,
                                    fmt::format("{}: {}", r.def.name, j.reason),
                                    {{"failure", toString(j.kind)},
@@ -696,7 +704,24 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
       inc.kind = j.kind;
       inc.reason = j.reason;
       r.state = ServiceState::kFailed;
-      if (j.kind == FailureKind::kRemoved) {
+      if (became_removal) {
+        d.notices.push_back(Notice{"failed",
+                                   Severity::kCritical,
+                                   r.def.name,
+                                   fmt::format("{}: {}", r.def.name, j.reason),
+                                   {{"failure", toString(j.kind)},
+                                    {"container_id", inc.container_id},
+                                    {"detection_seconds", r.event_latency.value_or(0.0)},
+                                    {"evidence", inc.evidence_ids}}});
+      }
+      // A compose container that exited cleanly (0, or the SIGTERM/SIGKILL of a stop) is most
+      // likely being replaced by `docker-compose up`: wait for the replacement like a removal.
+      const bool stopped_for_replacement =
+          j.kind == FailureKind::kExited && r.def.compose_managed && r.view &&
+          r.view->phase == Phase::kExited && !r.view->oom_killed &&
+          (r.view->exit_code == 0 || r.view->exit_code == 137 || r.view->exit_code == 143) &&
+          inc.attempts == 0;
+      if (j.kind == FailureKind::kRemoved || stopped_for_replacement) {
         if (!inc.grace_until) {
           inc.grace_until =
               r.skip_grace ? now.steady : now.steady + clampPositive(cfg.replacement_grace);

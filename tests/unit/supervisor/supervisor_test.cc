@@ -316,6 +316,69 @@ TEST(Ladder, ComposeV2RecreateThatStartsTheNewContainerAfterTheRemovalIsAdopted)
   EXPECT_EQ(sim.all_recoveries.size(), 1u);
 }
 
+ServiceDef composed(std::string name) {
+  ServiceDef def = service(std::move(name));
+  def.compose_managed = true;
+  def.recovery.replacement_grace = 5s;
+  return def;
+}
+
+TEST(Ladder, ComposeStopWaitsForTheReplacementInsteadOfStartingTheOldCopy) {
+  Sim sim({composed("web")});
+  sim.seen("web", running("c1"));
+  // docker-compose up -d with a new image: stop old, rename, create + start new, remove old.
+  EXPECT_TRUE(Sim::recoveries(sim.event("web", "c1", "die", 0ms, 0)).empty());
+  EXPECT_TRUE(Sim::recoveries(sim.event("web", "c1", "stop")).empty());
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  sim.event("web", "c2", "create");
+  sim.event("web", "c2", "start");
+  Decision d = sim.event("web", "c1", "destroy");
+  EXPECT_NE(Sim::notice(d, "replaced"), nullptr);
+  sim.advance(1min);
+  EXPECT_EQ(sim.status("web").container_id, "c2");
+  EXPECT_TRUE(sim.all_recoveries.empty());
+}
+
+TEST(Ladder, ComposeStopWithoutAReplacementIsStartedAfterTheGrace) {
+  Sim sim({composed("web")});
+  sim.seen("web", running("c1"));
+  EXPECT_TRUE(Sim::recoveries(sim.event("web", "c1", "die", 0ms, 143)).empty());
+  EXPECT_TRUE(Sim::recoveries(sim.advance(4s)).empty());
+  Action start = onlyRecovery(sim.advance(1s));
+  EXPECT_EQ(start.kind, ActionKind::kStart);
+  EXPECT_EQ(start.container_id, "c1");
+}
+
+TEST(Ladder, ComposeContainerThatCrashesIsStartedAtOnce) {
+  Sim sim({composed("web")});
+  sim.seen("web", running("c1"));
+  Action start = onlyRecovery(sim.event("web", "c1", "die", 0ms, 2));
+  EXPECT_EQ(start.kind, ActionKind::kStart);
+}
+
+TEST(Ladder, ComposeDownStopThenRemoveIsSaidAgainAsACriticalRemoval) {
+  Sim sim({composed("web")});
+  sim.seen("web", running("c1"));
+  Decision stop = sim.event("web", "c1", "die", 0ms, 0);
+  ASSERT_NE(Sim::notice(stop, "failed"), nullptr);
+  EXPECT_EQ(Sim::notice(stop, "failed")->severity, Severity::kWarning);
+  Decision rm = sim.event("web", "c1", "destroy");
+  const Notice* removed = Sim::notice(rm, "failed");
+  ASSERT_NE(removed, nullptr);
+  EXPECT_EQ(removed->severity, Severity::kCritical);
+  Action recreate = onlyRecovery(sim.advance(5s));
+  EXPECT_EQ(recreate.kind, ActionKind::kRecreate);
+}
+
+TEST(Ladder, RemovalIsAlwaysCritical) {
+  Sim sim({service("web")});
+  sim.seen("web", running("c1"));
+  Decision d = sim.event("web", "c1", "destroy");
+  const Notice* failed = Sim::notice(d, "failed");
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->severity, Severity::kCritical);
+}
+
 TEST(Ladder, ReplacementThatWasOnlyCreatedIsStartedNotRecreated) {
   Sim sim({service("web")});
   sim.seen("web", running("c1"));

@@ -1,0 +1,185 @@
+// Deploys by another tool (DESIGN §4 "Recovery: intentional changes"): docker-compose replacing or
+// removing a protected project's container, with medic watching. The compose project runs the
+// offline test image with host networking on a free port.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "../cli/medic_cli.h"
+#include "support/docker_env.h"
+#include "support/wait.h"
+#include "watch_process.h"
+
+namespace medic::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ComposeTest : public DockerTest {
+ protected:
+  void SetUp() override {
+    DockerTest::SetUp();
+    if (IsSkipped()) return;
+    if (!runProcess({"docker-compose", "version"}, 20s).ok()) {
+      if (dockerRequired()) FAIL() << "docker-compose missing: apt-get install docker-compose";
+      GTEST_SKIP() << "docker-compose missing";
+    }
+  }
+  void TearDown() override {
+    if (!file_.empty()) compose({"down", "-t", "1"});
+    for (const auto& id : idsOf()) dockerCli({"rm", "-f", "-v", id}, 30s);
+  }
+  /// Writes the compose file for `image` (project `project_`, service web on port_).
+  void writeCompose(const std::string& image) {
+    file_ = dir_.write("docker-compose.yml",
+                       "version: \"2.4\"\nservices:\n  web:\n    image: " + image +
+                           "\n    network_mode: host\n    stop_grace_period: 1s\n"
+                           "    environment:\n      PORT: \"" +
+                           std::to_string(port_) + "\"\n");
+  }
+  ProcessResult compose(std::vector<std::string> args) {
+    args.insert(args.begin(), {"docker-compose", "-p", project_, "-f", file_});
+    return runProcess(args, 60s);
+  }
+  std::string config() {
+    return dir_.write(
+        "medic.yaml",
+        "select:\n  labels: false\nresync_interval: 2s\n"
+        "defaults:\n  probe:\n    interval: 250ms\n    timeout: 1s\n    failure_threshold: 2\n"
+        "  recovery:\n    replacement_grace: 4s\n    backoff_initial: 200ms\n"
+        "    backoff_max: 1s\n    settle_timeout: 20s\n"
+        "services:\n  web:\n    match:\n      compose_project: " +
+            project_ +
+            "\n      compose_service: web\n    probes:\n      - http: http://127.0.0.1:" +
+            std::to_string(port_) + "/health\n");
+  }
+  /// Every container of the project (its label), any state.
+  std::vector<std::string> idsOf() {
+    auto r = dockerCli(
+        {"ps", "-aq", "--no-trunc", "--filter", "label=com.docker.compose.project=" + project_});
+    std::vector<std::string> ids;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) ids.push_back(line);
+    }
+    return ids;
+  }
+  std::string webId() {
+    auto r = compose({"ps", "-q", "web"});
+    std::string id = r.out;
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    return id;
+  }
+  std::string body(const std::string& path = "/") {
+    auto r = httpGet(port_, path, 1s);
+    return r.status == 200 ? r.body : "";
+  }
+  bool servingVersion(const std::string& v, std::chrono::milliseconds timeout = 30s) {
+    return waitFor([&] { return body().find("ok " + v) != std::string::npos; }, timeout, 100ms);
+  }
+  std::string imageId(const std::string& ref) {
+    auto r = dockerCli({"image", "inspect", "-f", "{{.Id}}", ref});
+    std::string id = r.out;
+    while (!id.empty() && id.back() == '\n') id.pop_back();
+    return id;
+  }
+  static nlohmann::json alertWithKey(const WatchProcess& w, const std::string& key) {
+    auto r = httpGet(w.port(), "/api/v1/alerts?all", 5s);  // resolved ones too
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_array()) return nullptr;
+    for (const auto& a : j) {
+      if (a.value("dedup_key", "") == key) return a;
+    }
+    return nullptr;
+  }
+  /// v1 up under compose, protected and healthy, snapshot stored.
+  void upV1(WatchProcess*& w) {
+    writeCompose("medic-testserver:v1");
+    auto up = compose({"up", "-d"});
+    ASSERT_TRUE(up.ok()) << up.describe() << up.err;
+    ASSERT_TRUE(servingVersion("v1"));
+    watch_ = std::make_unique<WatchProcess>(dir_, config());
+    w = watch_.get();
+    ASSERT_TRUE(w->waitState("web", "healthy")) << w->log();
+    std::this_thread::sleep_for(500ms);
+  }
+
+  TempDir dir_;
+  std::string project_ = uniqueName("compose");
+  int port_ = freePort();
+  std::string file_;
+  std::unique_ptr<WatchProcess> watch_;
+};
+
+TEST_F(ComposeTest, UpWithAGoodNewImageIsAdoptedAsTheNewSnapshot) {
+  WatchProcess* w = nullptr;
+  upV1(w);
+  ASSERT_TRUE(w);
+  writeCompose("medic-testserver:v2");
+  auto up = compose({"up", "-d"});
+  EXPECT_TRUE(up.ok()) << up.describe() << up.err << w->log();
+  ASSERT_TRUE(servingVersion("v2")) << w->log();
+  const std::string v2_id = webId();
+  // Adopted, not fought: after the grace v2 still serves from the same container, validated.
+  std::this_thread::sleep_for(5s);
+  EXPECT_EQ(webId(), v2_id);
+  EXPECT_NE(body().find("ok v2"), std::string::npos);
+  EXPECT_TRUE(w->waitState("web", "healthy")) << w->log();
+  auto s = w->service("web");
+  EXPECT_EQ(s.value("container_id", ""), v2_id) << s.dump(2);
+  EXPECT_EQ(s.value("last_healthy_image", ""), imageId("medic-testserver:v2")) << s.dump(2);
+  EXPECT_EQ(idsOf().size(), 1u);
+}
+
+TEST_F(ComposeTest, UpWithABrokenNewImageIsRestoredFromTheSnapshot) {
+  WatchProcess* w = nullptr;
+  upV1(w);
+  ASSERT_TRUE(w);
+  writeCompose("medic-testserver:bad-exit");
+  (void)compose({"up", "-d"});
+  // medic restores v1 from its snapshot and says so.
+  ASSERT_TRUE(servingVersion("v1", 40s)) << w->log();
+  EXPECT_TRUE(w->waitState("web", "healthy", 40s)) << w->log();
+  EXPECT_TRUE(waitFor([&] { return idsOf().size() == 1u; }, 20s, 200ms));
+  auto s = w->service("web");
+  EXPECT_EQ(s.value("last_healthy_image", ""), imageId("medic-testserver:v1")) << s.dump(2);
+  EXPECT_TRUE(alertWithKey(*w, "failed:web").is_object() ||
+              alertWithKey(*w, "replacement_failed:web").is_object())
+      << w->log();
+}
+
+TEST_F(ComposeTest, DownOutsideMaintenanceIsRepairedAndAlertedAsCritical) {
+  WatchProcess* w = nullptr;
+  upV1(w);
+  ASSERT_TRUE(w);
+  auto down = compose({"down", "-t", "1"});
+  ASSERT_TRUE(down.ok()) << down.describe();
+  ASSERT_TRUE(servingVersion("v1", 30s)) << w->log();
+  EXPECT_TRUE(w->waitState("web", "healthy")) << w->log();
+  auto alert = alertWithKey(*w, "failed:web");
+  ASSERT_TRUE(alert.is_object()) << w->log();
+  EXPECT_EQ(alert["severity"], "critical");
+}
+
+TEST_F(ComposeTest, DownInsideAProjectMaintenanceWindowIsLeftAlone) {
+  WatchProcess* w = nullptr;
+  upV1(w);
+  ASSERT_TRUE(w);
+  auto m = runMedic({"maintenance", "--project", project_, "--for", "1m", "--url", w->url(),
+                     "--state-dir", dir_.path() + "/state"},
+                    20s);
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  EXPECT_TRUE(w->waitState("web", "maintenance", 10s)) << w->log();
+  auto down = compose({"down", "-t", "1"});
+  ASSERT_TRUE(down.ok()) << down.describe();
+  // Past the replacement grace (4 s) and then some: nothing brought it back.
+  std::this_thread::sleep_for(7s);
+  EXPECT_TRUE(idsOf().empty()) << w->log();
+  EXPECT_EQ(body(), "");
+  EXPECT_EQ(w->service("web").value("state", ""), "maintenance");
+}
+
+}  // namespace
+}  // namespace medic::test
