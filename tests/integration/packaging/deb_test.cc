@@ -2,9 +2,8 @@
 // the systemd unit, the man page, the completions and the examples with correct Depends; it
 // installs with `dpkg -i` on this (throwaway test) machine, `medic version` runs from it, and
 // `dpkg -r` removes it again.
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -187,6 +186,20 @@ TEST_F(DebPackage, BuildsInstallsRunsAndRemoves) {
         << contents.out;
   }
   EXPECT_EQ(contents.out.find("/usr/local"), std::string::npos) << contents.out;
+  // Owned by root; the binary executable, the rest read-only data.
+  auto modeOf = [&](const std::string& path) {
+    std::istringstream lines(contents.out);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.size() > path.size() &&
+          line.compare(line.size() - path.size(), path.size(), path) == 0) {
+        return line.substr(0, line.find(' ', line.find(' ') + 1));  // "-rwxr-xr-x root/root"
+      }
+    }
+    return std::string("missing");
+  };
+  EXPECT_EQ(modeOf(" ./usr/bin/medic"), "-rwxr-xr-x root/root");
+  EXPECT_EQ(modeOf(" ./lib/systemd/system/medic.service"), "-rw-r--r-- root/root");
+  EXPECT_EQ(modeOf(" ./usr/share/man/man1/medic.1.gz"), "-rw-r--r-- root/root");
 
   // 4. Install it as an operator would.
   auto install = dpkg({"-i", deb});
