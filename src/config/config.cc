@@ -29,7 +29,7 @@ constexpr int kMaxCount = 1000;
 /// DESIGN §4: observed state is re-listed at least every 60 s.
 constexpr Millis kMaxResyncInterval{60 * 1000};
 
-constexpr std::string_view kReservedSections[] = {"phases", "channels"};
+constexpr std::string_view kReservedSections[] = {"channels"};
 constexpr std::string_view kProbeKinds[] = {"http", "tcp", "exec", "command", "docker"};
 
 /// A value in the document with the key path and line to blame it on.
@@ -506,6 +506,67 @@ class Parser {
     return ep;
   }
 
+  /// "all" or a list of names.
+  void selection(const Value& v, bool& all, std::vector<std::string>& named) const {
+    if (v.node.IsScalar()) {
+      if (v.node.Scalar() != "all") {
+        fail(v, shown(v.node.Scalar()) + " is not a selection; write all or a list of names");
+      }
+      all = true;
+      named.clear();
+      return;
+    }
+    all = false;
+    named = names(v);
+  }
+
+  PhaseConfig phase(const Entry& e, const Value& v, const std::map<int, PhaseConfig>& seeded) const {
+    int number = -1;
+    if (e.key.size() == 1 && std::isdigit(static_cast<unsigned char>(e.key[0]))) {
+      number = e.key[0] - '0';
+    }
+    if (number < 0) {
+      fail(e.key_mark, v.path, "phases are numbered 0 to 9; write e.g. `6:` as the key");
+    }
+    if (!v.node.IsMap()) {
+      fail(v, "expected a phase like {name: infrastructure validation, require: [healthy]}, got " +
+                  describe(v.node));
+    }
+    Fields f(*this, v, {"name", "services", "endpoints", "require", "max_evidence_age"});
+    PhaseConfig p;
+    if (auto it = seeded.find(number); it != seeded.end()) p = it->second;
+    p.number = number;
+    p.line = v.mark.is_null() ? 0 : v.mark.line + 1;
+    if (p.name.empty()) p.name = "phase " + e.key;
+    if (auto x = f.get("name")) p.name = nonEmptyString(*x);
+    if (auto x = f.get("services")) selection(*x, p.all_services, p.services);
+    if (auto x = f.get("endpoints")) selection(*x, p.all_endpoints, p.endpoints);
+    if (auto x = f.get("max_evidence_age")) p.max_evidence_age = duration(*x, Zero::kRejected);
+    if (auto x = f.get("require")) {
+      static constexpr GateRequirement kAll[] = {
+          GateRequirement::kHealthy, GateRequirement::kPresent, GateRequirement::kNoRecovery,
+          GateRequirement::kEndpointsAnswer, GateRequirement::kBaseline};
+      p.require.clear();
+      for (const Value& item : list(*x)) {
+        const std::string word = nonEmptyString(item);
+        auto found = std::find_if(std::begin(kAll), std::end(kAll),
+                                  [&](GateRequirement r) { return word == toString(r); });
+        if (found == std::end(kAll)) {
+          fail(item, shown(word) +
+                         " is not a requirement; use healthy, present, no_recovery, "
+                         "endpoints_answer or baseline");
+        }
+        if (std::find(p.require.begin(), p.require.end(), *found) == p.require.end()) {
+          p.require.push_back(*found);
+        }
+      }
+    }
+    if (p.require.empty()) {
+      fail(v, "a phase needs require: (healthy, present, no_recovery, endpoints_answer, baseline)");
+    }
+    return p;
+  }
+
   AlertSinkConfig alertSink(const Value& v) const {
     if (!v.node.IsMap()) {
       fail(v, "expected a sink like {type: webhook, url: \"http://127.0.0.1:9000/hook\"}, got " +
@@ -790,6 +851,24 @@ Config Parser::parse(const YAML::Node& root) {
       c.deploy.success_threshold = integer(*y, 1, kMaxCount);
     }
   }
+  if (auto x = f.get("phases")) {
+    const auto seeded = seededPhases();
+    for (const Entry& e : entries(*x)) {
+      PhaseConfig p = phase(e, valueOf(e, x->path), seeded);
+      c.phases[p.number] = std::move(p);
+    }
+    for (const auto& [number, p] : c.phases) {
+      for (const auto& name : p.endpoints) {
+        const bool known = std::any_of(c.endpoints.begin(), c.endpoints.end(),
+                                       [&](const EndpointConfig& ep) { return ep.name == name; });
+        if (!known) {
+          throw ConfigError(source_ + ":" + std::to_string(p.line) + ": phases." +
+                            std::to_string(number) + ".endpoints: no endpoint is named " +
+                            shown(name) + "; name one from endpoints:");
+        }
+      }
+    }
+  }
   for (std::string_view reserved : kReservedSections) {
     if (const Entry* e = f.find(reserved)) {
       const int line = e->key_mark.is_null() ? 0 : e->key_mark.line + 1;
@@ -846,6 +925,24 @@ Config loadConfigFile(const std::string& path) {
   if (in.bad()) throw ConfigError(path + ": error while reading the config file");
   text.resize(static_cast<size_t>(in.gcount()));
   return parseConfig(text, path);
+}
+
+std::map<int, PhaseConfig> seededPhases() {
+  auto make = [](int n, std::string name, std::vector<GateRequirement> require) {
+    PhaseConfig p;
+    p.number = n;
+    p.name = std::move(name);
+    p.require = std::move(require);
+    return p;
+  };
+  using R = GateRequirement;
+  std::map<int, PhaseConfig> out;
+  out[0] = make(0, "preflight", {R::kHealthy});
+  out[3] = make(3, "baseline", {R::kBaseline});
+  out[5] = make(5, "implementation safety", {R::kPresent, R::kNoRecovery});
+  out[6] = make(6, "infrastructure validation", {R::kHealthy, R::kEndpointsAnswer});
+  out[9] = make(9, "production accessibility", {R::kEndpointsAnswer});
+  return out;
 }
 
 Config defaultConfig() {

@@ -92,6 +92,46 @@ struct EndpointConfig {
   Millis max_latency{0};  ///< 0 = no latency requirement
 };
 
+/// What a phase gate requires of its services and endpoints (`require:` in medic.yaml).
+enum class GateRequirement {
+  kHealthy,          ///< "healthy": every service runs, Docker health and probes pass
+  kPresent,          ///< "present": every service has a container (nothing protected missing)
+  kNoRecovery,       ///< "no_recovery": no service is being recovered right now
+  kEndpointsAnswer,  ///< "endpoints_answer": every endpoint answers as configured
+  kBaseline,         ///< "baseline": a baseline exists and the host matches it
+};
+
+/// The key of a requirement in medic.yaml.
+inline const char* toString(GateRequirement r) {
+  switch (r) {
+    case GateRequirement::kHealthy: return "healthy";
+    case GateRequirement::kPresent: return "present";
+    case GateRequirement::kNoRecovery: return "no_recovery";
+    case GateRequirement::kEndpointsAnswer: return "endpoints_answer";
+    case GateRequirement::kBaseline: return "baseline";
+  }
+  return "healthy";
+}
+
+/// One phase gate (`phases.<0-9>` in medic.yaml). Empty `services`/`endpoints` with the `all_`
+/// flag set mean every protected service / every configured endpoint.
+struct PhaseConfig {
+  int number = 0;
+  std::string name;
+  bool all_services = true;
+  std::vector<std::string> services;
+  bool all_endpoints = true;
+  std::vector<std::string> endpoints;
+  std::vector<GateRequirement> require;
+  Millis max_evidence_age{60 * 1000};  ///< older evidence does not count
+  int line = 0;                        ///< 0 for a seeded phase
+};
+
+/// The phases a pipeline expects (0 preflight, 3 baseline, 5 implementation safety, 6
+/// infrastructure validation, 9 production accessibility); `phases:` entries replace them by
+/// number.
+std::map<int, PhaseConfig> seededPhases();
+
 struct SelectConfig {
   bool labels = true;                         ///< protect containers labelled medic.enable=true
   bool all = false;                           ///< protect every container (like --all)
@@ -165,6 +205,7 @@ struct Config {
   std::vector<EndpointConfig> endpoints;
   AlertsConfig alerts;
   DeployConfig deploy;
+  std::map<int, PhaseConfig> phases = seededPhases();
   /// Things worth logging that are not errors, each "<file>:<line>: <key>: <text>" (e.g. a
   /// reserved section such as `phases` that this version accepts and ignores).
   std::vector<std::string> notes;

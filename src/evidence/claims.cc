@@ -82,6 +82,16 @@ bool absentRecord(const Evidence& e) {
   return e.data.contains("container") && e.data["container"].is_null() && !e.data.contains("status");
 }
 
+/// The first of the claim's probes (of `kind`, or any when null) without a fresh record; "" when
+/// every one has one.
+std::string missingProbe(const Claim& claim, const Fresh& f, const char* kind) {
+  for (const auto& name : claim.probes) {
+    const bool is_kind = kind == nullptr || name.rfind(std::string(kind) + " ", 0) == 0;
+    if (is_kind && f.probes.count(name) == 0) return name;
+  }
+  return "";
+}
+
 }  // namespace
 
 ClaimResult judgeClaim(const Claim& claim, const std::vector<Evidence>& evidence, WallTime now) {
@@ -109,6 +119,11 @@ ClaimResult judgeClaim(const Claim& claim, const std::vector<Evidence>& evidence
       std::vector<const Evidence*> http;
       for (const auto& [name, e] : f.probes) {
         if (e->kind == kHttp) http.push_back(e);
+      }
+      const bool gone = f.docker != nullptr && absentRecord(*f.docker);
+      if (auto missing = missingProbe(claim, f, kHttp); !missing.empty() && !gone) {
+        r.reason = "no evidence of probe '" + missing + "' newer than " + age;
+        return r;
       }
       if (http.empty()) {
         // Absence is evidence too: a service with no container cannot be serving.
@@ -153,6 +168,11 @@ ClaimResult judgeClaim(const Claim& claim, const std::vector<Evidence>& evidence
         }
       }
       if (r.verdict == ClaimVerdict::kRejected) return r;
+      if (auto missing = missingProbe(claim, f, nullptr); !missing.empty()) {
+        r.reason = claim.service + " runs, but there is no evidence of probe '" + missing +
+                   "' newer than " + age;
+        return r;
+      }
       r.verdict = ClaimVerdict::kAccepted;
       r.evidence_ids.push_back(f.docker->id);
       for (const auto& [name, e] : f.probes) r.evidence_ids.push_back(e->id);

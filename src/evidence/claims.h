@@ -29,6 +29,10 @@ struct Claim {
   std::string service;
   ClaimExpect expect = ClaimExpect::kHealthy;
   Millis max_age{60'000};
+  /// The probes the service has (describeProbe() names, as in the records' "probe" field). Each
+  /// needs a record newer than max_age, else a healthy/serving claim is "unknown": a probe that
+  /// stopped reporting is no evidence of health.
+  std::vector<std::string> probes;
 };
 
 struct ClaimResult {

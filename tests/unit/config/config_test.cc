@@ -231,10 +231,12 @@ services:
 }
 
 TEST(ConfigGood, ReservedSectionsAreAcceptedIgnoredAndNoted) {
-  const Config c = parseConfig("listen: 127.0.0.1:9000\nphases: {}\n", "medic.yaml");
+  const Config c =
+      parseConfig("listen: 127.0.0.1:9000\nchannels: {}\nphases: {}\n", "medic.yaml");
   EXPECT_EQ(c.listen, "127.0.0.1:9000");
-  ASSERT_EQ(c.notes.size(), 1u);
-  EXPECT_THAT(c.notes[0], StartsWith("medic.yaml:2: phases: reserved"));
+  ASSERT_EQ(c.notes.size(), 1u) << "phases is no longer a reserved section";
+  EXPECT_THAT(c.notes[0], StartsWith("medic.yaml:2: channels: reserved"));
+  EXPECT_EQ(c.phases.size(), 5u) << "an empty phases: keeps the seeded phases";
 }
 
 TEST(ConfigDeploy, DefaultsAndEveryKey) {
@@ -269,6 +271,62 @@ TEST(ConfigDeploy, BadValuesNameTheKeyAndLine) {
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), StartsWith("medic.yaml:2: deploy"));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// phases
+
+TEST(ConfigPhases, SeededWhenAbsent) {
+  const Config c = parseConfig("listen: 127.0.0.1:9000\n", "medic.yaml");
+  std::vector<int> numbers;
+  for (const auto& [n, p] : c.phases) numbers.push_back(n);
+  EXPECT_EQ(numbers, (std::vector<int>{0, 3, 5, 6, 9}));
+  EXPECT_EQ(c.phases.at(6).name, "infrastructure validation");
+  EXPECT_EQ(c.phases.at(6).require,
+            (std::vector<GateRequirement>{GateRequirement::kHealthy,
+                                          GateRequirement::kEndpointsAnswer}));
+  EXPECT_EQ(c.phases.at(5).require,
+            (std::vector<GateRequirement>{GateRequirement::kPresent, GateRequirement::kNoRecovery}));
+  EXPECT_TRUE(c.phases.at(0).all_services);
+}
+
+TEST(ConfigPhases, EntriesReplaceSeededPhasesByNumber) {
+  const Config c = parseConfig(
+      "endpoints:\n  - {name: site, url: \"http://127.0.0.1:8080/\"}\n"
+      "phases:\n"
+      "  6:\n    services: [webui]\n    endpoints: [site]\n    max_evidence_age: 15s\n"
+      "  7:\n    name: smoke\n    require: [present]\n",
+      "medic.yaml");
+  const auto& six = c.phases.at(6);
+  EXPECT_EQ(six.name, "infrastructure validation") << "unwritten keys keep the seeded values";
+  EXPECT_FALSE(six.all_services);
+  EXPECT_EQ(six.services, std::vector<std::string>{"webui"});
+  EXPECT_EQ(six.endpoints, std::vector<std::string>{"site"});
+  EXPECT_EQ(six.max_evidence_age, Millis(15'000));
+  EXPECT_EQ(c.phases.at(7).name, "smoke");
+  EXPECT_EQ(c.phases.at(7).require, std::vector<GateRequirement>{GateRequirement::kPresent});
+  EXPECT_EQ(c.phases.size(), 6u);
+}
+
+TEST(ConfigPhases, BadPhasesNameLineAndKey) {
+  auto error = [](const std::string& text) {
+    try {
+      parseConfig(text, "medic.yaml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(error("phases:\n  12: {require: [healthy]}\n"),
+              StartsWith("medic.yaml:2: phases.12: phases are numbered 0 to 9"));
+  EXPECT_THAT(error("phases:\n  7: {name: x}\n"),
+              StartsWith("medic.yaml:2: phases.7: a phase needs require:"));
+  EXPECT_THAT(error("phases:\n  6:\n    require: [healthy, fast]\n"),
+              StartsWith("medic.yaml:3: phases.6.require[1]: 'fast' is not a requirement"));
+  EXPECT_THAT(error("phases:\n  9:\n    endpoints: [nope]\n"),
+              HasSubstr("phases.9.endpoints: no endpoint is named 'nope'"));
+  EXPECT_THAT(error("phases:\n  6:\n    services: some\n"),
+              StartsWith("medic.yaml:3: phases.6.services: 'some' is not a selection"));
 }
 
 // ---------------------------------------------------------------------------------------------

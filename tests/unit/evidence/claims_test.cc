@@ -35,7 +35,7 @@ Evidence http(WallTime t, bool ok) {
 }
 
 Claim claim(ClaimExpect e, Millis max_age = 60s) {
-  return Claim{"webui is healthy", "webui", e, max_age};
+  return Claim{"webui is healthy", "webui", e, max_age, {}};
 }
 
 TEST(Claims, FreshSupportingEvidenceIsAccepted) {
@@ -49,8 +49,8 @@ TEST(Claims, FreshSupportingEvidenceIsAccepted) {
 }
 
 TEST(Claims, StaleEvidenceGivesUnknownNeverAccepted) {
-  auto r = judgeClaim(claim(ClaimExpect::kHealthy, 30s), {running(kNow - 31s), http(kNow - 40s, true)},
-                      kNow);
+  auto r = judgeClaim(claim(ClaimExpect::kHealthy, 30s),
+                      {running(kNow - 31s), http(kNow - 40s, true)}, kNow);
   EXPECT_EQ(r.verdict, ClaimVerdict::kUnknown);
   EXPECT_TRUE(r.evidence_ids.empty());
   EXPECT_NE(r.reason.find("newer than 30s"), std::string::npos) << r.reason;
@@ -66,8 +66,7 @@ TEST(Claims, RemovedServiceContradictsHealthyAndServing) {
   EXPECT_NE(r.reason.find("no container"), std::string::npos) << r.reason;
   auto s = judgeClaim(claim(ClaimExpect::kServing), {gone}, kNow);
   EXPECT_EQ(s.verdict, ClaimVerdict::kRejected);
-  EXPECT_EQ(judgeClaim(claim(ClaimExpect::kAbsent), {gone}, kNow).verdict,
-            ClaimVerdict::kAccepted);
+  EXPECT_EQ(judgeClaim(claim(ClaimExpect::kAbsent), {gone}, kNow).verdict, ClaimVerdict::kAccepted);
   EXPECT_EQ(judgeClaim(claim(ClaimExpect::kAbsent), {running(kNow)}, kNow).verdict,
             ClaimVerdict::kRejected);
 }
@@ -89,9 +88,33 @@ TEST(Claims, FailingProbeOrExitOrUnhealthyContradicts) {
 }
 
 TEST(Claims, ANewerPassingProbeSupersedesAnOlderFailure) {
-  auto r = judgeClaim(claim(ClaimExpect::kServing), {http(kNow - 10s, false), http(kNow - 1s, true)},
-                      kNow);
+  auto r = judgeClaim(claim(ClaimExpect::kServing),
+                      {http(kNow - 10s, false), http(kNow - 1s, true)}, kNow);
   EXPECT_EQ(r.verdict, ClaimVerdict::kAccepted) << r.reason;
+}
+
+TEST(Claims, AProbeWithoutFreshEvidenceMakesHealthyUnknown) {
+  // The container runs, but the probe stopped reporting 2 minutes ago: no evidence of health.
+  Claim c = claim(ClaimExpect::kHealthy);
+  c.probes = {"http http://127.0.0.1:8080/"};
+  auto r = judgeClaim(c, {running(kNow - 1s), http(kNow - 120s, true)}, kNow);
+  EXPECT_EQ(r.verdict, ClaimVerdict::kUnknown) << r.reason;
+  EXPECT_NE(r.reason.find("http http://127.0.0.1:8080/"), std::string::npos) << r.reason;
+  c.expect = ClaimExpect::kServing;
+  EXPECT_EQ(judgeClaim(c, {running(kNow - 1s), http(kNow - 120s, true)}, kNow).verdict,
+            ClaimVerdict::kUnknown);
+  // With the probe's fresh record it is accepted, citing both.
+  c.expect = ClaimExpect::kHealthy;
+  auto fresh = http(kNow - 1s, true);
+  auto d = running(kNow - 1s);
+  r = judgeClaim(c, {d, fresh}, kNow);
+  EXPECT_EQ(r.verdict, ClaimVerdict::kAccepted) << r.reason;
+  EXPECT_EQ(r.evidence_ids, (std::vector<std::string>{d.id, fresh.id}));
+  // A removed service is still rejected on the evidence of its absence, probes or not.
+  auto gone = absent(kNow - 1s);
+  r = judgeClaim(c, {gone}, kNow);
+  EXPECT_EQ(r.verdict, ClaimVerdict::kRejected);
+  EXPECT_EQ(r.evidence_ids, std::vector<std::string>{gone.id});
 }
 
 TEST(Claims, ExpectationsParse) {
