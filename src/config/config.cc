@@ -767,10 +767,10 @@ Config Parser::parse(const YAML::Node& root) {
     fail(top,
          "the file must be a map of keys (listen, docker, services, ...), got " + describe(root));
   }
-  const Fields f(
-      *this, top,
-      {"listen", "docker", "docker_timeout", "state_dir", "resync_interval", "log_level", "select",
-       "defaults", "services", "endpoints", "alerts", "phases", "deploy", "channels"});
+  const Fields f(*this, top,
+                 {"listen", "docker", "docker_timeout", "state_dir", "resync_interval",
+                  "stall_timeout", "shutdown_timeout", "log_level", "select", "defaults",
+                  "services", "endpoints", "alerts", "phases", "deploy", "channels"});
 
   if (auto x = f.get("listen")) {
     c.listen = string(*x);
@@ -797,6 +797,16 @@ Config Parser::parse(const YAML::Node& root) {
                    "event is repaired (use 60s or less)");
     }
   }
+  if (auto x = f.get("stall_timeout")) {
+    c.stall_timeout = duration(*x, Zero::kRejected);
+    if (c.stall_timeout <= c.resync_interval) {
+      fail(*x, formatDuration(c.stall_timeout) + " is not longer than resync_interval (" +
+                   formatDuration(c.resync_interval) +
+                   "); a healthy loop completes a resync every resync_interval, so use at least "
+                   "twice that");
+    }
+  }
+  if (auto x = f.get("shutdown_timeout")) c.shutdown_timeout = duration(*x, Zero::kAllowed);
   if (auto x = f.get("log_level")) {
     c.log_level = string(*x);
     static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};

@@ -198,6 +198,12 @@ struct Config {
   Millis docker_timeout{10 * 1000};
   std::string state_dir;  ///< "" = the CLI's default
   Millis resync_interval{30 * 1000};
+  /// No resync pass completed (and no engine retry) for this long means the loop is stuck: medic
+  /// withholds its systemd watchdog pings, so systemd restarts it. Longer than resync_interval.
+  Millis stall_timeout{2 * 60 * 1000};
+  /// On SIGTERM/SIGINT, how long actions in flight (a recreate) get to finish before medic exits;
+  /// one still running then stays a pending intent, reconciled at the next start.
+  Millis shutdown_timeout{20 * 1000};
   std::string log_level = "info";
   SelectConfig select;
   DefaultsConfig defaults;

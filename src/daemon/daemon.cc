@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +15,7 @@
 #include "alerts/configure.h"
 #include "check/check_pass.h"
 #include "core/atomic_file.h"
+#include "core/duration.h"
 #include "core/log.h"
 #include "daemon/persist.h"
 #include "daemon/status.h"
@@ -45,6 +47,7 @@ Daemon::Daemon(asio::io_context& io, DaemonOptions options)
       std::vector<supervisor::ServiceDef>{},
       [rng] { return std::uniform_real_distribution<double>(0.0, 1.0)(*rng); }, options_.core);
   started_at_ = std::chrono::steady_clock::now();
+  last_progress_ = started_at_;
 }
 
 Daemon::~Daemon() = default;
@@ -117,6 +120,9 @@ Status Daemon::start() {
   asio::co_spawn(io_, resyncLoop(), asio::detached);
   asio::co_spawn(io_, statsLoop(), asio::detached);
   asio::co_spawn(io_, evidenceFlushLoop(), asio::detached);
+  if (options_.test_hooks.wedge_after.count() > 0) {
+    asio::co_spawn(io_, wedgeForTest(), asio::detached);
+  }
   return Ok{};
 }
 
@@ -125,13 +131,66 @@ void Daemon::stop() {
   stopping_ = true;
   spdlog::info("medic stopping");
   if (server_) server_->stop();
-  if (alerts_) alerts_->stop();
-  flushEvidence();
   wake_timer_.cancel();
   resync_kick_.cancel();
+  if (in_flight_ == 0) {
+    finishStop();
+    return;
+  }
+  spdlog::info("waiting up to {} for {} action(s) in flight to finish",
+               formatDuration(options_.config.shutdown_timeout), in_flight_);
+  asio::co_spawn(io_, drainThenFinish(), asio::detached);
+}
+
+asio::awaitable<void> Daemon::drainThenFinish() {
+  const auto deadline = std::chrono::steady_clock::now() + options_.config.shutdown_timeout;
+  while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    co_await sleepFor(Millis(20));
+  }
+  if (in_flight_ > 0) {
+    spdlog::warn(
+        "{} action(s) still in flight after {}: their intents stay pending in the store "
+        "and are reconciled from observed state at the next start",
+        in_flight_, formatDuration(options_.config.shutdown_timeout));
+  }
+  finishStop();
+}
+
+void Daemon::finishStop() {
+  // The core's state as of the last results (an action that finished while stopping included).
+  for (const auto& [name, s] : services_) persist(name);
+  exportRecoveryState();
+  if (alerts_) alerts_->stop();
+  for (auto& q : retired_alerts_) q->stop();
+  flushEvidence();
   std::error_code ec;
   std::filesystem::remove(std::filesystem::path(options_.state_dir) / "daemon.json", ec);
+  spdlog::info("medic stopped ({} action(s) left in flight)", in_flight_);
   io_.stop();
+}
+
+void Daemon::noteProgress() {
+  last_progress_ = std::chrono::steady_clock::now();
+  if (!ready_sent_) {
+    ready_sent_ = true;
+    if (options_.on_ready) options_.on_ready();
+  }
+}
+
+bool Daemon::makingProgress() const {
+  return std::chrono::steady_clock::now() - last_progress_ <= options_.config.stall_timeout;
+}
+
+asio::awaitable<void> Daemon::wedgeForTest() {
+  co_await sleepFor(options_.test_hooks.wedge_after);
+  if (options_.test_hooks.wedge_loop) {
+    spdlog::warn("test hook: wedging the event loop (MEDIC_TEST_WEDGE_AFTER)");
+    spdlog::default_logger()->flush();
+    // Stands for a blocking call on the loop thread: nothing on the loop runs any more.
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+  }
+  spdlog::warn("test hook: resync passes hang from now on (MEDIC_TEST_WEDGE=resync)");
+  wedged_resync_ = true;
 }
 
 std::string Daemon::url() const { return server_ ? "http://" + server_->boundAddress() : ""; }
@@ -139,7 +198,8 @@ std::string Daemon::url() const { return server_ ? "http://" + server_->boundAdd
 // ---- core plumbing ----
 
 void Daemon::feed(const Observation& o) {
-  if (stopping_) return;
+  // While stopping, only the results of actions in flight still go in, so the store records them.
+  if (stopping_ && !std::holds_alternative<supervisor::ActionDone>(o)) return;
   apply(core_->observe(o, now()));
 }
 
@@ -152,6 +212,11 @@ void Daemon::apply(supervisor::Decision d) {
   }
   for (auto& a : d.actions) {
     touched.insert(a.service);
+    if (stopping_) {
+      spdlog::info("{}: {} not started: medic is stopping (the next start re-observes)", a.service,
+                   supervisor::toString(a.kind));
+      continue;
+    }
     if (observe_only_ && a.kind != supervisor::ActionKind::kSnapshot) {
       spdlog::warn("{}: would {} but the store is unusable (observe-only)", a.service,
                    supervisor::toString(a.kind));
@@ -169,6 +234,7 @@ void Daemon::apply(supervisor::Decision d) {
 }
 
 void Daemon::armWakeTimer() {
+  if (stopping_) return;
   auto next = core_->nextWakeup();
   if (!next) return;
   wake_timer_.expires_at(*next);
@@ -365,6 +431,7 @@ asio::awaitable<void> Daemon::eventLoop() {
   while (!stopping_) {
     auto ping = co_await docker_->ping();
     if (!ping) {
+      noteProgress();  // the loop runs; restarting medic would not bring the engine back
       if (engine_reachable_) {
         engine_reachable_ = false;
         spdlog::error("Docker engine unreachable: {}", ping.error().message);
@@ -499,9 +566,14 @@ void Daemon::rememberService(const services::ProtectedService& s) {
 asio::awaitable<void> Daemon::resync() {
   do {
     resync_again_ = false;
+    if (wedged_resync_) {
+      asio::steady_timer never(io_, asio::steady_timer::time_point::max());
+      co_await never.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     auto listed = co_await docker_->listContainers(docker::ListOptions{});
     if (!listed) {
       spdlog::warn("resync: cannot list containers: {}", listed.error().message);
+      noteProgress();
       break;
     }
     auto selected = services::selectServices(options_.config, *listed, options_.all);
@@ -553,6 +625,7 @@ asio::awaitable<void> Daemon::resync() {
         ps->last_sent.reset();
       }
     }
+    noteProgress();
   } while (resync_again_ && !stopping_);
   resync_running_ = false;
 }
@@ -726,6 +799,11 @@ asio::awaitable<Result<std::string>> Daemon::recreate(const std::string& service
     if (holder) (void)co_await docker_->renameContainer(holder->id, spec.name);
     co_return created.error();
   }
+  if (options_.test_hooks.recreate_delay.count() > 0) {
+    spdlog::info("{}: test hook: pausing {} between create and start of {}", service,
+                 formatDuration(options_.test_hooks.recreate_delay), created->substr(0, 12));
+    co_await sleepFor(options_.test_hooks.recreate_delay);
+  }
   auto started = co_await docker_->startContainer(*created);
   if (!started) {
     (void)co_await docker_->removeContainer(*created, true);
@@ -749,6 +827,14 @@ asio::awaitable<void> Daemon::removeOldCopy(std::string service) {
 }
 
 asio::awaitable<void> Daemon::execute(supervisor::Action a) {
+  // Counted so that stop() can let it finish. No RAII guard: a coroutine frame abandoned at exit
+  // is destroyed after the daemon, and must not touch it then.
+  ++in_flight_;
+  co_await executeAction(std::move(a));
+  --in_flight_;
+}
+
+asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
   using supervisor::ActionKind;
   if (a.kind == ActionKind::kSnapshot) {
     co_await takeSnapshot(a.service, a.container_id);

@@ -8,6 +8,7 @@
 /// reconnect and on a timer; intents are written to the store before every action and the core's
 /// persistent state after every decision, so kill -9 loses no attempt count.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,12 +37,24 @@
 
 namespace medic::daemon {
 
+/// Hooks that exist only for the integration tests; `medic watch` sets them from MEDIC_TEST_*
+/// environment variables (never from the config), and a normal run has them all off.
+struct TestHooks {
+  Millis wedge_after{0};     ///< > 0: wedge medic this long after start
+  bool wedge_loop = true;    ///< true: block the loop thread; false: stall only the resync passes
+  Millis recreate_delay{0};  ///< pause between creating and starting a recreated container
+};
+
 struct DaemonOptions {
   config::Config config;
   std::string state_dir;
   bool all = false;              ///< protect every container (--all)
   std::string listen_override;   ///< --listen
   supervisor::Options core;
+  TestHooks test_hooks;
+  /// Called once on the loop when medic is ready: the first resync pass is done (or the engine
+  /// was found unreachable, which medic then reports while it keeps serving).
+  std::function<void()> on_ready;
 };
 
 class Daemon {
@@ -52,8 +65,20 @@ class Daemon {
   /// Ordered start: state dir, store, token, HTTP server, daemon.json, engine loops. Fails with a
   /// message naming the step; a corrupt store is not a failure (observe-only, critical alert).
   Status start();
-  /// Stops accepting work; in-flight actions finish on the loop before io.run() returns.
+  /// Graceful stop: stops accepting work and starts no new action; actions in flight (a recreate)
+  /// get up to `shutdown_timeout` to finish and record their result, then the loop ends (io.run()
+  /// returns). An action still running then keeps its pending intent, reconciled at next start.
   void stop();
+
+  /// Applies a new config (SIGHUP): services added, removed or changed, probes, selection,
+  /// recovery settings, resync interval and alert sinks. `listen`, `docker`, `docker_timeout` and
+  /// `state_dir` need a restart: a change to them is logged and the running value stays. Fails
+  /// (and changes nothing) when the new alert sinks cannot be built.
+  Status reload(config::Config next);
+
+  /// True while the loop makes progress: a resync pass (or, with the engine unreachable, a
+  /// reconnect attempt) completed within `stall_timeout`. The systemd watchdog pings only then.
+  bool makingProgress() const;
 
   std::string url() const;
   bool observeOnly() const { return observe_only_; }
@@ -108,6 +133,14 @@ class Daemon {
   void requestResync();
   boost::asio::awaitable<void> probeLoop(std::string service, uint64_t generation);
   boost::asio::awaitable<void> execute(supervisor::Action action);
+  boost::asio::awaitable<void> executeAction(supervisor::Action action);
+  /// Waits for the actions in flight (bounded by shutdown_timeout), then finishStop().
+  boost::asio::awaitable<void> drainThenFinish();
+  void finishStop();
+  void noteProgress();
+  /// Whether `s` is still protected under the current config (after a reload).
+  bool stillSelected(const services::ProtectedService& s) const;
+  boost::asio::awaitable<void> wedgeForTest();
   boost::asio::awaitable<Result<std::string>> recreate(const std::string& service,
                                                        const store::SnapshotRecord& snapshot,
                                                        const std::string& current_id,
@@ -177,7 +210,14 @@ class Daemon {
   boost::asio::steady_timer wake_timer_;
   boost::asio::steady_timer resync_kick_;
   bool stopping_ = false;
+  int in_flight_ = 0;  ///< actions executing now (stop() waits for them)
+  SteadyTime last_progress_;
+  bool ready_sent_ = false;
+  bool wedged_resync_ = false;  ///< TestHooks: resync passes hang from now on
   SteadyTime started_at_;
+  /// Alert queues replaced by a reload: stopped, kept until the daemon goes (a sink coroutine may
+  /// still be finishing its delivery).
+  std::vector<std::unique_ptr<alerts::AlertQueue>> retired_alerts_;
 
   std::map<std::string, services::ProtectedService> services_;  ///< protected, by name
   std::map<std::string, std::string> container_service_;        ///< container id → service

@@ -50,13 +50,32 @@ class WatchProcess {
       _exit(127);
     }
   }
-  void stop(int sig) {
-    if (pid_ <= 0) return;
+  /// Sends `sig` and reaps the process; returns its wait status (-1 when it was not running).
+  int stop(int sig) {
+    if (pid_ <= 0) return -1;
     kill(pid_, sig);
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = -1;
+    return status;
   }
+  /// Sends `sig` (e.g. SIGHUP) without waiting.
+  void signal(int sig) const {
+    if (pid_ > 0) kill(pid_, sig);
+  }
+  /// True while the process has not exited (reaps it when it has).
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      exit_status_ = status;
+      return false;
+    }
+    return true;
+  }
+  /// Wait status of a process running() saw exit; -1 otherwise.
+  int exitStatus() const { return exit_status_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
   std::string log() const {
@@ -92,6 +111,7 @@ class WatchProcess {
   int port_;
   Env env_;
   pid_t pid_ = -1;
+  int exit_status_ = -1;
 };
 
 }  // namespace medic::test

@@ -119,6 +119,8 @@ void expectDefaults(const Config& c) {
   EXPECT_EQ(c.docker_timeout, Millis(10'000));
   EXPECT_EQ(c.state_dir, "");
   EXPECT_EQ(c.resync_interval, Millis(30'000));
+  EXPECT_EQ(c.stall_timeout, Millis(120'000));
+  EXPECT_EQ(c.shutdown_timeout, Millis(20'000));
   EXPECT_EQ(c.log_level, "info");
   EXPECT_TRUE(c.select.labels);
   EXPECT_FALSE(c.select.all);
@@ -139,6 +141,13 @@ TEST(ConfigGood, EmptyOrCommentOnlyFileGivesEveryDefault) {
   expectDefaults(parseConfig("listen:\nselect:\ndefaults: ~\n", "medic.yaml"));  // null = default
   expectDefaults(defaultConfig());
   EXPECT_EQ(defaultConfig().source, "");
+}
+
+TEST(ConfigGood, StallAndShutdownTimeouts) {
+  const auto c = parseConfig("resync_interval: 300ms\nstall_timeout: 1s\nshutdown_timeout: 0s\n",
+                             "medic.yaml");
+  EXPECT_EQ(c.stall_timeout, Millis(1000));
+  EXPECT_EQ(c.shutdown_timeout, Millis(0));  // 0: exit at once, in-flight actions stay intents
 }
 
 TEST(ConfigGood, ProbeAndRecoveryKeysCascadeFromDefaults) {
@@ -466,8 +475,8 @@ TEST(ConfigBad, BadDurationMessageIsExact) {
 TEST(ConfigBad, UnknownTopLevelKeySuggestsTheNearMiss) {
   EXPECT_EQ(errorOf("listen: 127.0.0.1:8080\nlisten_adress: x\nlistne: 127.0.0.1:1\n"),
             "medic.yaml:2: listen_adress: unknown key; the keys allowed here are listen, docker, "
-            "docker_timeout, state_dir, resync_interval, log_level, select, defaults, services, "
-            "endpoints, alerts, phases, deploy, channels");
+            "docker_timeout, state_dir, resync_interval, stall_timeout, shutdown_timeout, "
+            "log_level, select, defaults, services, endpoints, alerts, phases, deploy, channels");
   EXPECT_EQ(errorOf("\nlistne: 127.0.0.1:1\n"),
             "medic.yaml:2: listne: unknown key (did you mean 'listen'?)");
 }
@@ -518,6 +527,11 @@ TEST(ConfigBad, OutOfRangeValuesAreRejectedNotClamped) {
                          "shorter than backoff_initial (2m)"));
   EXPECT_THAT(errorOf("resync_interval: 5m\n"),
               StartsWith("medic.yaml:1: resync_interval: 5m is too long"));
+  EXPECT_THAT(errorOf("resync_interval: 10s\nstall_timeout: 10s\n"),
+              StartsWith("medic.yaml:2: stall_timeout: 10s is not longer than resync_interval "
+                         "(10s)"));
+  EXPECT_THAT(errorOf("shutdown_timeout: soon\n"),
+              StartsWith("medic.yaml:1: shutdown_timeout: 'soon' is not a duration"));
   EXPECT_THAT(errorOf("services:\n  a:\n    probes:\n      - http: http://127.0.0.1/\n"
                       "        expect_status: 700\n"),
               StartsWith("medic.yaml:5: services.a.probes[0].expect_status: 700 is not an HTTP "
