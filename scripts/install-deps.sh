@@ -20,6 +20,8 @@ packages=(
   prometheus-alertmanager
   # a wall-clock jump under medic (libfaketime), without touching the machine clock
   faketime
+  # `medic top` driven in a real terminal by its integration test
+  tmux
   # API: OpenAPI validators from npm (Debian's nodejs needs `npm` too) and the wrk benchmark
   nodejs wrk
   # web dashboard test: the browser playwright-core drives (never `npx playwright install`)

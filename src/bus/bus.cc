@@ -3,6 +3,8 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "core/log.h"
 
 namespace medic::bus {
@@ -12,6 +14,29 @@ std::string localHostname() {
   if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
   return buf;
 }
+
+namespace {
+
+Message fromRecord(const store::MessageRecord& r) {
+  const auto& j = r.data_json;
+  Message m;
+  m.id = r.id;
+  m.channel = r.channel;
+  m.type = j.value("type", "");
+  m.service = j.value("service", "");
+  m.host = j.value("host", "");
+  m.ts = j.value("ts", "");
+  m.severity = j.value("severity", "info");
+  m.data = j.value("data", nlohmann::json::object());
+  if (j.contains("evidence") && j["evidence"].is_array()) {
+    for (const auto& e : j["evidence"]) {
+      if (e.is_string()) m.evidence.push_back(e.get<std::string>());
+    }
+  }
+  return m;
+}
+
+}  // namespace
 
 Bus::Bus(store::Store* store, std::string host, size_t memory_history, const Clock* clock)
     : store_(store),
@@ -86,24 +111,25 @@ Result<std::vector<Message>> Bus::since(std::string_view channel, int64_t after_
   }
   auto rows = store_->messagesSince(channel, after_id, limit);
   if (!rows) return rows.error();
-  for (const auto& r : *rows) {
-    const auto& j = r.data_json;
-    Message m;
-    m.id = r.id;
-    m.channel = r.channel;
-    m.type = j.value("type", "");
-    m.service = j.value("service", "");
-    m.host = j.value("host", "");
-    m.ts = j.value("ts", "");
-    m.severity = j.value("severity", "info");
-    m.data = j.value("data", nlohmann::json::object());
-    if (j.contains("evidence") && j["evidence"].is_array()) {
-      for (const auto& e : j["evidence"]) {
-        if (e.is_string()) m.evidence.push_back(e.get<std::string>());
-      }
+  for (const auto& r : *rows) out.push_back(fromRecord(r));
+  return out;
+}
+
+Result<std::vector<Message>> Bus::latest(std::string_view channel, int limit) const {
+  std::vector<Message> out;
+  if (limit <= 0) return out;
+  if (!store_) {
+    for (auto it = memory_.rbegin(); it != memory_.rend(); ++it) {
+      if (it->channel != channel) continue;
+      out.push_back(*it);
+      if (static_cast<int>(out.size()) >= limit) break;
     }
-    out.push_back(std::move(m));
+    std::reverse(out.begin(), out.end());
+    return out;
   }
+  auto rows = store_->latestMessages(channel, limit);
+  if (!rows) return rows.error();
+  for (const auto& r : *rows) out.push_back(fromRecord(r));
   return out;
 }
 

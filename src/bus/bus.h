@@ -44,6 +44,8 @@ class Bus {
 
   /// Messages on `channel` with id > after_id, oldest first, at most `limit`.
   Result<std::vector<Message>> since(std::string_view channel, int64_t after_id, int limit) const;
+  /// The newest `limit` messages on `channel`, oldest first.
+  Result<std::vector<Message>> latest(std::string_view channel, int limit) const;
   /// The highest id ever assigned (0 when none).
   int64_t lastId() const;
 

@@ -19,6 +19,7 @@ void registerEvents(CLI::App& root, const GlobalOptions& global, int& exit_statu
 void registerDeploy(CLI::App& root, const GlobalOptions& global, int& exit_status);
 /// Registers both `confirm` and `reject`.
 void registerConfirm(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerTop(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerInstallService(CLI::App& root, const GlobalOptions& global, int& exit_status);
 /// `man` (hidden) and `completion`: generated from `root` as it is when they run, so register them
 /// last.

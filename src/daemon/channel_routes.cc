@@ -23,6 +23,9 @@ constexpr int kReplayPage = 1000;
 constexpr size_t kReplayMaxBytes = size_t{64} * 1024 * 1024;
 /// Open event streams across all channels; one more gets 429 (each holds a socket and a queue).
 constexpr size_t kMaxStreamClients = 64;
+/// GET .../messages: how many of the newest messages by default, and at most.
+constexpr int kDefaultRecent = 50;
+constexpr int kMaxRecent = 1000;
 
 /// The id to resume after: Last-Event-ID (what EventSource sends on reconnect), else ?since=ID,
 /// else -1 for "from now on".
@@ -121,6 +124,32 @@ void Daemon::registerChannelRoutes() {
                                 {"dropped_subscribers", c.dropped_subscribers},
                                 {"persist_failures", c.persist_failures},
                                 {"persisted", store_ != nullptr}});
+  });
+
+  // The newest messages of a channel as one JSON document (recent recovery and deploy actions for
+  // the dashboards); following live is the event stream's job.
+  router_.add("GET", "/api/v1/channels/{name}/messages", [this](const Request& req) {
+    const auto& name = req.params.at("name");
+    if (!bus::isChannel(name)) return Response::error(404, "no channel named '" + name + "'");
+    int limit = kDefaultRecent;
+    if (auto it = req.query.find("limit"); it != req.query.end()) {
+      try {
+        size_t used = 0;
+        limit = std::stoi(it->second, &used);
+        if (used != it->second.size()) throw std::invalid_argument("bad");
+      } catch (...) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > kMaxRecent) {
+        return Response::error(400, "limit must be a number from 1 to " +
+                                        std::to_string(kMaxRecent) + ", got '" + it->second + "'");
+      }
+    }
+    auto recent = bus_->latest(name, limit);
+    if (!recent) return Response::error(500, "cannot read messages: " + recent.error().message);
+    nlohmann::json messages = nlohmann::json::array();
+    for (const auto& m : *recent) messages.push_back(bus::toJson(m));
+    return Response::json(200, {{"channel", name}, {"messages", messages}});
   });
 
   router_.addStream("GET", "/api/v1/channels/{name}/events",

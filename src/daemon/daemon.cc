@@ -870,6 +870,8 @@ asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
           {{"action", supervisor::toString(a.kind)}, {"attempt", a.attempt},
            {"reason", a.reason}, {"container_id", a.container_id}, {"intent_id", intent_id}});
   last_action_[a.service] = supervisor::toString(a.kind);
+  ++recovery_actions_[a.service];
+  ++state_version_;
   Status result = Ok{};
   std::string new_id;
   const auto secs = std::chrono::seconds((a.stop_timeout.count() + 999) / 1000);

@@ -225,6 +225,7 @@ class Daemon {
   std::map<std::string, std::string> old_copies_;
   std::map<std::string, docker::Stats> stats_;  ///< service → latest Docker stats sample
   std::map<std::string, ContainerFacts> container_facts_;  ///< service → its container's facts
+  std::map<std::string, int> recovery_actions_;  ///< service → actions medic started since start
   std::vector<store::EvidenceRecord> pending_evidence_;  ///< probe evidence not yet flushed
   uint64_t state_version_ = 0;  ///< bumped whenever anything the status shows may have changed
   mutable std::optional<nlohmann::json> services_cache_;

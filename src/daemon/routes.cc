@@ -168,6 +168,10 @@ nlohmann::json Daemon::servicesJson(Now t) const {
       j["started_at"] = started ? nlohmann::json(at) : nlohmann::json(nullptr);
       j["restart_count"] = f->second.restart_count;
     }
+    j["recovery_actions"] = 0;
+    if (auto a = recovery_actions_.find(st.name); a != recovery_actions_.end()) {
+      j["recovery_actions"] = a->second;
+    }
     if (auto it = stats_.find(st.name); it != stats_.end()) {
       j["resources"] = {{"cpu_percent", it->second.cpu_percent},
                         {"memory_bytes", it->second.memory_bytes},

@@ -1057,6 +1057,27 @@ Result<std::vector<MessageRecord>> Store::messagesSince(std::string_view channel
   });
 }
 
+Result<std::vector<MessageRecord>> Store::latestMessages(std::string_view channel, int limit) {
+  const std::string what = "reading the latest messages of channel " + inQuotes(channel);
+  if (auto status = checkLimit(limit, what); !status) return status.error();
+  auto stmt = conn_->prepare(
+      "SELECT id, channel, data_json FROM messages WHERE channel = ?1 ORDER BY id DESC LIMIT ?2",
+      what);
+  if (!stmt) return stmt.error();
+  stmt->bindAll(channel, limit);
+  auto rows = collect<MessageRecord>(*stmt, [&](const Statement& s) -> Result<MessageRecord> {
+    MessageRecord r;
+    r.id = s.int64(0);
+    r.channel = s.text(1);
+    auto data = readJson(s, 2, "reading message " + std::to_string(r.id), path());
+    if (!data) return data.error();
+    r.data_json = std::move(data).value();
+    return r;
+  });
+  if (rows) std::reverse(rows->begin(), rows->end());
+  return rows;
+}
+
 Result<int64_t> Store::lastMessageId() {
   // sqlite_sequence keeps the highest AUTOINCREMENT id ever used, even after every row is pruned.
   auto stmt = conn_->prepare("SELECT seq FROM sqlite_sequence WHERE name = 'messages'",

@@ -159,6 +159,8 @@ class Store {
   /// Messages on `channel` with id > after_id, oldest first, at most `limit` (> 0).
   Result<std::vector<MessageRecord>> messagesSince(std::string_view channel, int64_t after_id,
                                                    int limit);
+  /// The newest `limit` (> 0) messages on `channel`, oldest first (recent activity for dashboards).
+  Result<std::vector<MessageRecord>> latestMessages(std::string_view channel, int limit);
   /// The highest message id ever assigned (0 when none): where a new SSE client starts.
   Result<int64_t> lastMessageId();
   /// Deletes all but the newest `max_rows` messages (all channels); returns rows deleted.

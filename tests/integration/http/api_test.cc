@@ -534,6 +534,10 @@ TEST_F(ApiTest, EveryResponseMatchesTheOpenApiSpec) {
   record("POST", "/api/v1/alerts/abc/ack", 400, auth());
   record("POST", "/api/v1/services/spare/recover", 202, auth());
   record("POST", "/api/v1/services/spare/recover", 403, auth(), "", "evil.example");
+  record("GET", "/api/v1/channels/recovery_coordination/messages?limit=5", 200);
+  record("GET", "/api/v1/channels/service_state/messages", 200);
+  record("GET", "/api/v1/channels/service_state/messages?limit=0", 400);
+  record("GET", "/api/v1/channels/nope/messages", 404);
 
   // The recovered incident is in the history with its times, and so is the restart that fixed it.
   auto incidents = nlohmann::json::parse(call(port(), "GET", "/api/v1/incidents", host()).body,

@@ -112,6 +112,35 @@ TEST(Bus, StoreBackedIdsSurviveReopenAndReplayIsExact) {
   std::filesystem::remove_all(path.parent_path());
 }
 
+TEST(Bus, LatestGivesTheNewestOfAChannelOldestFirst) {
+  // In memory and in the store alike: the dashboards' "recent actions".
+  auto path = tempDb();
+  auto store = store::Store::open(path);
+  ASSERT_TRUE(store) << store.error().message;
+  Bus in_memory(nullptr, "h", 100);
+  Bus stored(store->get(), "h");
+  for (Bus* bus : {&in_memory, &stored}) {
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(bus->publish(msg("recovery_coordination", "step" + std::to_string(i))));
+      ASSERT_TRUE(bus->publish(msg("service_state", "other")));
+    }
+    auto last3 = bus->latest("recovery_coordination", 3);
+    ASSERT_TRUE(last3);
+    ASSERT_EQ(last3->size(), 3u);
+    EXPECT_EQ((*last3)[0].type, "step2");
+    EXPECT_EQ((*last3)[2].type, "step4");
+    EXPECT_LT((*last3)[0].id, (*last3)[1].id);
+    EXPECT_EQ((*last3)[1].channel, "recovery_coordination");
+    auto all = bus->latest("recovery_coordination", 100);
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->size(), 5u);
+    auto none = bus->latest("deployment_coordination", 10);
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
+  }
+  std::filesystem::remove_all(path.parent_path());
+}
+
 TEST(Bus, SubscribersSeeTheirChannelOnlyAndAFullOneIsDroppedAndCounted) {
   Bus bus(nullptr, "h");
   std::vector<int64_t> fast;
