@@ -289,12 +289,14 @@ TEST_F(TopTest, OnceAndJsonPrintOneFrameAndExitLikeCheck) {
     EXPECT_TRUE(waitFor([&] { return t.paneDead() == "1 0"; }, 5s, 100ms)) << env;
   }
 
-  // Anything not healthy: exit status 1, like `medic check`. spare, removed, waits 10 minutes.
-  ASSERT_TRUE(dockerCli({"rm", "-f", spare.name()}).ok());
-  ASSERT_TRUE(watch.waitState("spare", "waiting_replacement", 10s)) << watch.log();
+  // Anything not healthy: exit status 1, like `medic check` (spare in a maintenance window).
+  auto m = runMedic(
+      {"maintenance", "spare", "--for", "10m", "--url", watch.url(), "--state-dir", state()}, 20s);
+  ASSERT_EQ(m.exit_code, 0) << m.describe();
+  ASSERT_TRUE(watch.waitState("spare", "maintenance", 10s)) << watch.log();
   once = runMedic({"top", "--once", "--url", watch.url(), "--state-dir", state()}, 20s);
   EXPECT_EQ(once.exit_code, 1) << once.describe() << once.out;
-  EXPECT_EQ(stateOf(once.out, "spare"), "waiting_replacement") << once.out;
+  EXPECT_EQ(stateOf(once.out, "spare"), "maintenance") << once.out;
   json = runMedic({"top", "--json", "--url", watch.url(), "--state-dir", state()}, 20s);
   EXPECT_EQ(json.exit_code, 1) << json.describe();
 
