@@ -95,9 +95,12 @@ void registerTop(CLI::App& root, const GlobalOptions& global, int& exit_status) 
       "recovery and deploy actions, live over the daemon's channels. Keys: j/k or arrows select,\n"
       "Tab alerts, r recover, m maintenance, a ack, / filter, ? help, q quit. Colour unless\n"
       "NO_COLOR is set or the terminal has none. --once and --json exit like `medic check`:\n"
-      "0 all healthy, 1 anything else, 2 daemon or engine unreachable.\n\n"
-      "Examples:\n  medic top\n  medic top --url http://127.0.0.1:8080 --token-file ~/medic.token\n"
-      "  medic top --once\n  medic top --json | jq .health_score");
+      "0 all healthy, 1 anything else, 2 daemon or engine unreachable.");
+  cmd->footer(
+      "Examples:\n  medic top\n"
+      "  medic top --url http://127.0.0.1:8080 --token-file ~/medic.token\n"
+      "  medic top --once   # one plain-text frame, exit status like medic check\n"
+      "  medic top --json | jq .health_score");
   cmd->add_flag("--once", opt->once, "Print one plain-text frame and exit");
   cmd->add_option("--token-file", opt->token_file,
                   "File holding the daemon's token (default: <state-dir>/token)");
