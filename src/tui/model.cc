@@ -41,7 +41,7 @@ std::optional<WallTime> parseTime(const std::string& text) {
     int scale = 100;
     const size_t start = pos;
     while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])) != 0) {
-      millis += (text[pos] - '0') * scale;
+      millis += static_cast<int64_t>(text[pos] - '0') * scale;
       scale /= 10;
       ++pos;
     }
