@@ -136,7 +136,14 @@ TEST_F(TopTest, ShowsTheServicesReactsToARemovalRecoversOnRAndQuitsCleanly) {
 
   Tmux tmux(dir_, {medicBinary(), "top", "--url", watch.url(), "--state-dir", state()}, 150, 45);
   ASSERT_TRUE(tmux.started()) << tmux.error();
-  ASSERT_TRUE(waitFor([&] { return stateOf(tmux.screen(), "web") == "healthy"; }, 10s, 100ms))
+  // "[live]" shows once all three channel streams are open; on a loaded host the last one can
+  // open a moment after the first frame, and the removal below must find them all open.
+  ASSERT_TRUE(waitFor(
+      [&] {
+        const auto s = tmux.screen();
+        return stateOf(s, "web") == "healthy" && s.find("[live]") != std::string::npos;
+      },
+      10s, 100ms))
       << tmux.screen();
   std::string screen = tmux.screen();
   EXPECT_NE(screen.find("health 100"), std::string::npos) << screen;
