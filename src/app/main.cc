@@ -53,6 +53,7 @@ void buildCli(CLI::App& root, cli::GlobalOptions& global, int& exit_status) {
   cli::registerDeploy(root, global, exit_status);
   cli::registerConfirm(root, global, exit_status);
   cli::registerTop(root, global, exit_status);
+  cli::registerReport(root, global, exit_status);
   cli::registerInstallService(root, global, exit_status);
   cli::registerVersion(root, global, exit_status);
   cli::registerDocs(root, exit_status);  // last: it describes every command registered above

@@ -21,6 +21,7 @@ void registerDeploy(CLI::App& root, const GlobalOptions& global, int& exit_statu
 void registerConfirm(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerTop(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerInstallService(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerReport(CLI::App& root, const GlobalOptions& global, int& exit_status);
 /// `man` (hidden) and `completion`: generated from `root` as it is when they run, so register them
 /// last.
 void registerDocs(CLI::App& root, int& exit_status);

@@ -100,6 +100,19 @@ bool isServiceName(const std::string& name) {
   });
 }
 
+/// A URL for display: a password in it ("scheme://user:password@host") is dropped, so a default
+/// probe or endpoint name never carries it into the status, metrics or logs.
+std::string withoutPassword(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const size_t end = url.find_first_of("/?#", scheme + 3);
+  const size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
+  if (at == std::string::npos || at < scheme + 3) return url;
+  const size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + url.substr(at);
+}
+
 class Parser;
 
 /// The keys of one YAML map, checked against the keys allowed at that place.
@@ -362,7 +375,7 @@ class Parser {
     Fields f(*this, v,
              {"http", "tcp", "exec", "command", "docker", "name", "interval", "timeout",
               "failure_threshold", "success_threshold", "start_period", "expect_status",
-              "body_contains", "screenshot"});
+              "body_contains", "screenshot", "headers"});
     std::vector<const Entry*> kinds;
     for (std::string_view kind : kProbeKinds) {
       if (const Entry* e = f.find(kind)) kinds.push_back(e);
@@ -383,7 +396,7 @@ class Parser {
       p.kind = ProbeKind::kHttp;
       p.url = string(target);
       checkStatus(target, checkHttpUrl(p.url));
-      p.name = "http:" + p.url;
+      p.name = "http:" + withoutPassword(p.url);
     } else if (kind == "tcp") {
       p.kind = ProbeKind::kTcp;
       p.address = string(target);
@@ -404,7 +417,8 @@ class Parser {
     if (auto x = f.get("name")) p.name = nonEmptyString(*x);
     probeTiming(f, p);
     if (auto x = f.get("start_period")) p.start_period = duration(*x, Zero::kAllowed);
-    for (std::string_view http_only : {"expect_status", "body_contains", "screenshot"}) {
+    for (std::string_view http_only :
+         {"expect_status", "body_contains", "screenshot", "headers"}) {
       if (p.kind != ProbeKind::kHttp && f.find(http_only)) {
         const Entry& e = *f.find(http_only);
         fail(e.key_mark, child(v.path, http_only),
@@ -414,7 +428,33 @@ class Parser {
     if (auto x = f.get("expect_status")) expectStatus(*x, p);
     if (auto x = f.get("body_contains")) p.body_contains = nonEmptyString(*x);
     if (auto x = f.get("screenshot")) p.screenshot = boolean(*x);
+    if (auto x = f.get("headers")) p.headers = headers(*x);
     return p;
+  }
+
+  /// Request headers: a map of name -> text. Names medic sets itself are refused.
+  std::map<std::string, std::string> headers(const Value& v) const {
+    std::map<std::string, std::string> out;
+    for (const Entry& e : entries(v)) {
+      const Value value = valueOf(e, v.path);
+      const bool token = !e.key.empty() && std::all_of(e.key.begin(), e.key.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      });
+      if (!token) fail(e.key_mark, child(v.path, e.key), shown(e.key) + " is not a header name");
+      std::string lower = e.key;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (lower == "host" || lower == "connection" || lower == "content-length" ||
+          lower == "transfer-encoding") {
+        fail(e.key_mark, child(v.path, e.key), "medic sets " + e.key + " itself; remove it");
+      }
+      const std::string text = string(value);
+      if (text.find_first_of("\r\n") != std::string::npos) {
+        fail(value, "a header value cannot span lines");
+      }
+      out[e.key] = text;
+    }
+    return out;
   }
 
   MatchConfig match(const Value& v) const {
@@ -485,7 +525,8 @@ class Parser {
     }
     Fields f(*this, v,
              {"name", "url", "expect_status", "body_contains", "interval", "timeout",
-              "failure_threshold", "success_threshold", "max_latency", "critical", "screenshot"});
+              "failure_threshold", "success_threshold", "max_latency", "critical", "screenshot",
+              "headers"});
     EndpointConfig ep;
     ep.probe = defaults;
     ep.probe.kind = ProbeKind::kHttp;
@@ -494,13 +535,14 @@ class Parser {
     if (!url) fail(v, "an endpoint needs a url: key");
     ep.probe.url = string(*url);
     checkStatus(*url, checkHttpUrl(ep.probe.url));
-    ep.name = ep.probe.url;
+    ep.name = withoutPassword(ep.probe.url);
     if (auto x = f.get("name")) ep.name = nonEmptyString(*x);
     ep.probe.name = ep.name;
     probeTiming(f, ep.probe);
     if (auto x = f.get("expect_status")) expectStatus(*x, ep.probe);
     if (auto x = f.get("body_contains")) ep.probe.body_contains = nonEmptyString(*x);
     if (auto x = f.get("screenshot")) ep.probe.screenshot = boolean(*x);
+    if (auto x = f.get("headers")) ep.probe.headers = headers(*x);
     if (auto x = f.get("critical")) ep.critical = boolean(*x);
     if (auto x = f.get("max_latency")) ep.max_latency = duration(*x, Zero::kAllowed);
     return ep;
@@ -653,6 +695,41 @@ class Parser {
     return s;
   }
 
+  /// "512MiB", "1GiB", "100MB", "64KiB", "4096B"; 0 (no unit needed) means no limit.
+  int64_t byteSize(const Value& v) const {
+    if (!v.node.IsScalar()) fail(v, "expected a size like 512MiB, got " + describe(v.node));
+    const std::string& text = v.node.Scalar();
+    if (text == "0") return 0;
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    static const std::map<std::string, int64_t, std::less<>> kUnits = {
+        {"B", 1},           {"KB", 1000},          {"MB", 1000 * 1000},
+        {"GB", 1000 * 1000 * 1000}, {"KiB", 1024}, {"MiB", 1024 * 1024},
+        {"GiB", 1024LL * 1024 * 1024}};
+    const auto unit = kUnits.find(std::string_view(text).substr(digits));
+    if (digits == 0 || digits > 12 || unit == kUnits.end()) {
+      fail(v, shown(text) + " is not a size; write a whole number with a unit: B, KB, MB, GB, "
+                            "KiB, MiB or GiB (e.g. 512MiB), or 0 for no limit");
+    }
+    return std::stoll(text.substr(0, digits)) * unit->second;
+  }
+
+  EvidenceConfig evidenceSection(const Value& v) const {
+    EvidenceConfig e;
+    const Fields f(*this, v,
+                   {"max_age", "max_bytes", "prune_interval", "screenshot_interval",
+                    "screenshot_timeout", "chromium"});
+    if (auto x = f.get("max_age")) e.max_age = duration(*x, Zero::kAllowed);
+    if (auto x = f.get("max_bytes")) e.max_bytes = byteSize(*x);
+    if (auto x = f.get("prune_interval")) e.prune_interval = duration(*x, Zero::kRejected);
+    if (auto x = f.get("screenshot_interval")) {
+      e.screenshot_interval = duration(*x, Zero::kRejected);
+    }
+    if (auto x = f.get("screenshot_timeout")) e.screenshot_timeout = duration(*x, Zero::kRejected);
+    if (auto x = f.get("chromium")) e.chromium = nonEmptyString(*x);
+    return e;
+  }
+
   AlertsConfig alerts(const Value& v) const {
     const Fields f(*this, v, {"sinks"});
     AlertsConfig a;
@@ -770,7 +847,7 @@ Config Parser::parse(const YAML::Node& root) {
   const Fields f(*this, top,
                  {"listen", "docker", "docker_timeout", "state_dir", "resync_interval",
                   "stall_timeout", "shutdown_timeout", "log_level", "select", "defaults",
-                  "services", "endpoints", "alerts", "phases", "deploy", "channels"});
+                  "services", "endpoints", "alerts", "evidence", "phases", "deploy", "channels"});
 
   if (auto x = f.get("listen")) {
     c.listen = string(*x);
@@ -879,6 +956,7 @@ Config Parser::parse(const YAML::Node& root) {
       }
     }
   }
+  if (auto x = f.get("evidence")) c.evidence = evidenceSection(*x);
   for (std::string_view reserved : kReservedSections) {
     if (const Entry* e = f.find(reserved)) {
       const int line = e->key_mark.is_null() ? 0 : e->key_mark.line + 1;

@@ -49,6 +49,9 @@ struct ProbeConfig {
   int success_threshold = 1;  ///< consecutive successes before it reports passing again
   Millis start_period{0};     ///< failures in this time after a container start do not count
   bool screenshot = false;
+  /// http: extra request headers (e.g. Authorization, Cookie). Values of secret-looking names are
+  /// redacted in evidence and sealed in the store.
+  std::map<std::string, std::string> headers;
 };
 
 struct RecoveryConfig {
@@ -191,6 +194,18 @@ struct DeployConfig {
   int success_threshold = 0;
 };
 
+/// Evidence retention and screenshots (`evidence:` in medic.yaml).
+struct EvidenceConfig {
+  Millis max_age{30LL * 24 * 60 * 60 * 1000};  ///< evidence older than this is deleted (0 = keep)
+  int64_t max_bytes = 512LL * 1024 * 1024;     ///< then the oldest until the rest fits (0 = no cap)
+  Millis prune_interval{10 * 60 * 1000};       ///< how often the daemon enforces both
+  /// A probe with `screenshot: true` takes at most one screenshot in this time, and one at once
+  /// when its result changes (passing <-> failing).
+  Millis screenshot_interval{5 * 60 * 1000};
+  Millis screenshot_timeout{30 * 1000};  ///< Chromium is killed after this
+  std::string chromium = "chromium";     ///< program name (looked up in PATH) or absolute path
+};
+
 struct Config {
   std::string source;  ///< file path, or "" when no file was used (labels only)
   std::string listen = "127.0.0.1:8080";
@@ -212,6 +227,7 @@ struct Config {
   AlertsConfig alerts;
   DeployConfig deploy;
   std::map<int, PhaseConfig> phases = seededPhases();
+  EvidenceConfig evidence;
   /// Things worth logging that are not errors, each "<file>:<line>: <key>: <text>" (e.g. a
   /// reserved section such as `phases` that this version accepts and ignores).
   std::vector<std::string> notes;

@@ -50,7 +50,11 @@ Daemon::Daemon(asio::io_context& io, DaemonOptions options)
   last_progress_ = started_at_;
 }
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+  // A capture in progress notices this within 100 ms, kills Chromium and returns.
+  cancel_background_->store(true);
+  background_.join();
+}
 
 Now Daemon::now() const { return SystemClock().now(); }
 
@@ -65,6 +69,10 @@ Status Daemon::start() {
   }
   fs::create_directories(fs::path(dir) / "logs", ec);
   fs::create_directories(fs::path(dir) / "alerts", ec);
+
+  auto box = evidence::SecretBox::loadOrCreate(fs::path(dir) / "secret.key");
+  if (!box) return Error::make(ErrorKind::kIo, "secret key: " + box.error().message);
+  secrets_ = std::move(*box);
 
   // Store: a corrupt store means observe-only with a critical alert, never a silent reset.
   auto opened = store::Store::open(fs::path(dir) / "medic.db");
@@ -123,6 +131,7 @@ Status Daemon::start() {
   if (options_.test_hooks.wedge_after.count() > 0) {
     asio::co_spawn(io_, wedgeForTest(), asio::detached);
   }
+  if (store_) asio::co_spawn(io_, retentionLoop(), asio::detached);
   return Ok{};
 }
 
@@ -131,6 +140,7 @@ void Daemon::stop() {
   stopping_ = true;
   spdlog::info("medic stopping");
   if (server_) server_->stop();
+  cancel_background_->store(true);
   wake_timer_.cancel();
   resync_kick_.cancel();
   if (in_flight_ == 0) {
@@ -383,7 +393,7 @@ void Daemon::persist(const std::string& service) {
   auto it = services_.find(service);
   if (it == services_.end()) return;
   nlohmann::json doc = {{"core", core_->persistentState(service, now())},
-                        {"def", serviceToJson(it->second)}};
+                        {"def", serviceToJson(it->second, secrets_ ? &*secrets_ : nullptr)}};
   if (auto st = store_->saveServiceState(service, doc); !st) {
     spdlog::error("{}: cannot persist state: {}", service, st.error().message);
   }
@@ -401,7 +411,7 @@ void Daemon::loadKnownServices() {
   std::vector<supervisor::ServiceDef> defs;
   for (const auto& [name, doc] : *states) {
     if (!doc.contains("def")) continue;
-    auto s = serviceFromJson(doc["def"]);
+    auto s = serviceFromJson(doc["def"], secrets_ ? &*secrets_ : nullptr);
     services_[name] = s;
     defs.push_back(toDef(s));
   }
@@ -671,6 +681,12 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
       }
       bool all_passing = true, any_failing = false, all_failing_timed_out = true;
       std::vector<std::string> ids;
+      std::vector<config::ProbeConfig> runnable;  // the probes behind `results`, in order
+      for (const auto& p : svc.probes) {
+        if (p.kind == config::ProbeKind::kHttp || p.kind == config::ProbeKind::kTcp) {
+          runnable.push_back(p);
+        }
+      }
       for (size_t i = 0; i < results.size() && i < ps.trackers.size(); ++i) {
         ps.trackers[i].record(results[i].ok);
         if (metrics_) {
@@ -681,6 +697,15 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
           metrics_->recordProbe(service, results[i].name, results[i].kind, seconds, results[i].ok);
         }
         if (!results[i].evidence_id.empty()) ids.push_back(results[i].evidence_id);
+        if (i < runnable.size() && runnable[i].screenshot &&
+            runnable[i].kind == config::ProbeKind::kHttp) {
+          maybeScreenshot(service, generation, i, runnable[i], results[i].ok,
+                          results[i].evidence_id);
+          // The verdict cites the newest picture of the page next to the probe's own record.
+          if (const auto& shot = ps.shots[i]; !shot.evidence_id.empty()) {
+            ids.push_back(shot.evidence_id);
+          }
+        }
         auto state = ps.trackers[i].state();
         if (state != probes::ProbeState::kPassing) all_passing = false;
         if (state == probes::ProbeState::kFailing) {
@@ -729,6 +754,11 @@ asio::awaitable<void> Daemon::takeSnapshot(const std::string& service, const std
   auto info = co_await docker_->inspectContainer(id);
   if (!info) co_return;
   auto spec = docker::specFromInspect(info->raw);
+  // The create body keeps the container's env so a recreate is faithful; secret values are
+  // sealed so they never sit in the store file in clear (opened again in recreate()).
+  if (secrets_ && spec.body.contains("Env") && spec.body["Env"].is_array()) {
+    spec.body["Env"] = secrets_->sealEnv(spec.body["Env"].get<std::vector<std::string>>());
+  }
   nlohmann::json networks = nlohmann::json::array();
   if (info->raw.contains("NetworkSettings") && info->raw["NetworkSettings"].contains("Networks")) {
     for (auto it = info->raw["NetworkSettings"]["Networks"].begin();
@@ -761,6 +791,18 @@ asio::awaitable<Result<std::string>> Daemon::recreate(const std::string& service
                                                       Millis stop_timeout) {
   docker::ContainerSpec spec{snap.spec_json.value("name", snap.container_name),
                              snap.spec_json.value("body", nlohmann::json::object())};
+  if (spec.body.contains("Env") && spec.body["Env"].is_array()) {
+    auto env = spec.body["Env"].get<std::vector<std::string>>();
+    if (secrets_) {
+      auto opened = secrets_->openEnv(env);
+      if (!opened) {
+        co_return Error::make(ErrorKind::kConflict,
+                              "cannot recreate " + service + " from its snapshot: " +
+                                  opened.error().message);
+      }
+      spec.body["Env"] = *opened;
+    }
+  }
   // Networks first: `docker-compose down` removes the project's network.
   for (const auto& net : snap.spec_json.value("networks", nlohmann::json::array())) {
     const std::string name = net.value("Name", "");

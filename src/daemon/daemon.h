@@ -8,6 +8,7 @@
 /// reconnect and on a timer; intents are written to the store before every action and the core's
 /// persistent state after every decision, so kill -9 loses no attempt count.
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "alerts/alert_queue.h"
 #include "bus/bus.h"
@@ -25,6 +27,7 @@
 #include "core/result.h"
 #include "core/time.h"
 #include "deploy/machine.h"
+#include "evidence/secret_box.h"
 #include "docker/docker_api.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -97,6 +100,14 @@ class Daemon {
   void syncCounterMetrics();
 
  private:
+  /// Screenshots of one probe with `screenshot: true`.
+  struct ShotState {
+    std::optional<SteadyTime> last_at;  ///< when the last capture started
+    std::optional<bool> last_ok;        ///< the probe result it was taken for
+    bool in_flight = false;
+    bool warned = false;       ///< "Chromium is missing" is logged once per probe
+    std::string evidence_id;   ///< the newest screenshot evidence
+  };
   /// Probe results and thresholds of one service; counters start fresh per container.
   struct ProbeState {
     uint64_t generation = 0;
@@ -106,6 +117,7 @@ class Daemon {
     std::vector<std::optional<double>> latency_ms;  ///< of each result in `last`, when measured
     std::optional<WallTime> checked_at;             ///< when `last` was taken
     std::optional<bool> last_sent;
+    std::map<size_t, ShotState> shots;  ///< by probe result index
   };
   /// What the dashboards show of a service's container beyond its state (from the last inspect).
   struct ContainerFacts {
@@ -127,6 +139,15 @@ class Daemon {
   /// /metrics and the status serve the latest sample and never wait for one.
   boost::asio::awaitable<void> statsLoop();
   boost::asio::awaitable<void> evidenceFlushLoop();
+  /// Enforces evidence retention (age, size, what open incidents and unacked alerts cite) every
+  /// evidence.prune_interval, on a worker thread with its own store connection.
+  boost::asio::awaitable<void> retentionLoop();
+  /// Starts a screenshot of probe `index` of `service` when it asks for one and one is due: never
+  /// taken, its result changed, or the last is older than evidence.screenshot_interval.
+  void maybeScreenshot(const std::string& service, uint64_t generation, size_t index,
+                       const config::ProbeConfig& probe, bool ok, const std::string& probe_evidence);
+  boost::asio::awaitable<void> screenshot(std::string service, uint64_t generation, size_t index,
+                                          config::ProbeConfig probe, std::string probe_evidence);
   void flushEvidence();
   static constexpr Millis kEvidenceFlushInterval{500};
   boost::asio::awaitable<void> resync();
@@ -195,8 +216,14 @@ class Daemon {
 
   boost::asio::io_context& io_;
   DaemonOptions options_;
+  /// Blocking side work (Chromium captures, retention) runs here, never on the loop.
+  boost::asio::thread_pool background_{2};
+  std::shared_ptr<std::atomic<bool>> cancel_background_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<docker::DockerApi> docker_;
   std::unique_ptr<store::Store> store_;
+  /// Seals the secrets medic must keep (snapshot env values, probe URL passwords) before they are
+  /// stored; the key is `secret.key` in the state dir.
+  std::optional<evidence::SecretBox> secrets_;  ///< incident rows for `medic report`
   bool observe_only_ = false;
   std::string store_error_;
   std::unique_ptr<supervisor::Supervisor> core_;

@@ -1,5 +1,7 @@
 #include "daemon/persist.h"
 
+#include "evidence/redact.h"
+
 namespace medic::daemon {
 namespace {
 
@@ -43,23 +45,42 @@ config::RecoveryConfig recoveryFrom(const nlohmann::json& j) {
   return r;
 }
 
+/// Header values of secret-looking names (Authorization, Cookie, *TOKEN*, ...) are sealed; without
+/// a box they are left out, never stored in clear.
+std::map<std::string, std::string> sealedHeaders(const std::map<std::string, std::string>& headers,
+                                                 const evidence::SecretBox* secrets) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : headers) {
+    if (!evidence::isSecretName(name)) {
+      out[name] = value;
+    } else if (secrets != nullptr) {
+      out[name] = secrets->seal(value);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-nlohmann::json serviceToJson(const services::ProtectedService& s) {
+nlohmann::json serviceToJson(const services::ProtectedService& s,
+                             const evidence::SecretBox* secrets) {
   nlohmann::json probes = nlohmann::json::array();
   for (const auto& p : s.probes) {
-    probes.push_back({{"kind", config::toString(p.kind)},
-                      {"name", p.name},
-                      {"url", p.url},
-                      {"address", p.address},
-                      {"argv", p.argv},
-                      {"expect_status_min", p.expect_status_min},
-                      {"expect_status_max", p.expect_status_max},
-                      {"body_contains", p.body_contains ? nlohmann::json(*p.body_contains) : nullptr},
-                      {"interval_ms", p.interval.count()},
-                      {"timeout_ms", p.timeout.count()},
-                      {"failure_threshold", p.failure_threshold},
-                      {"success_threshold", p.success_threshold}});
+    probes.push_back(
+        {{"kind", config::toString(p.kind)},
+         {"name", p.name},
+         {"url", secrets != nullptr ? secrets->sealUrl(p.url) : p.url},
+         {"screenshot", p.screenshot},
+         {"headers", sealedHeaders(p.headers, secrets)},
+         {"address", p.address},
+         {"argv", p.argv},
+         {"expect_status_min", p.expect_status_min},
+         {"expect_status_max", p.expect_status_max},
+         {"body_contains", p.body_contains ? nlohmann::json(*p.body_contains) : nullptr},
+         {"interval_ms", p.interval.count()},
+         {"timeout_ms", p.timeout.count()},
+         {"failure_threshold", p.failure_threshold},
+         {"success_threshold", p.success_threshold}});
   }
   return {{"name", s.name},
           {"source", s.source},
@@ -74,7 +95,8 @@ nlohmann::json serviceToJson(const services::ProtectedService& s) {
             {"labels", s.match.labels}}}};
 }
 
-services::ProtectedService serviceFromJson(const nlohmann::json& j) {
+services::ProtectedService serviceFromJson(const nlohmann::json& j,
+                                           const evidence::SecretBox* secrets) {
   services::ProtectedService s;
   s.name = j.value("name", "");
   s.source = j.value("source", "label");
@@ -85,6 +107,16 @@ services::ProtectedService serviceFromJson(const nlohmann::json& j) {
     c.kind = kindFrom(p.value("kind", "http"));
     c.name = p.value("name", "");
     c.url = p.value("url", "");
+    if (secrets != nullptr) {
+      if (auto opened = secrets->openUrl(c.url)) c.url = *opened;
+    }
+    c.screenshot = p.value("screenshot", false);
+    for (const auto& [name, value] : p.value("headers", std::map<std::string, std::string>{})) {
+      c.headers[name] = value;
+      if (secrets != nullptr && evidence::SecretBox::isSealed(value)) {
+        if (auto opened = secrets->open(value)) c.headers[name] = *opened;
+      }
+    }
     c.address = p.value("address", "");
     c.argv = p.value("argv", std::vector<std::string>{});
     c.expect_status_min = p.value("expect_status_min", 200);

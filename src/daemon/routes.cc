@@ -6,6 +6,8 @@
 #include "daemon/persist.h"
 #include "daemon/status.h"
 #include "http/assets.h"
+#include "evidence/evidence.h"
+#include "report/report.h"
 
 namespace medic::daemon {
 
@@ -64,6 +66,39 @@ void Daemon::registerRoutes() {
     return Response::json(200, {{"id", e.id}, {"service", e.service}, {"kind", e.kind},
                                 {"time", formatWallTime(WallTime(Millis(e.time_ms)))},
                                 {"hash", e.hash}, {"data", e.data_json}});
+  });
+  router_.add("GET", "/api/v1/evidence/{id}/screenshot", [this](const Request& req) {
+    if (!store_) return Response::error(503, "store unusable: " + store_error_);
+    const auto& id = req.params.at("id");
+    auto ev = store_->getEvidence(id);
+    if (!ev) return Response::error(500, ev.error().message);
+    if (!*ev) return Response::error(404, "no evidence with id '" + id + "'");
+    if ((*ev)->kind != evidence::kScreenshot) {
+      return Response::error(404, "evidence '" + id + "' is " + (*ev)->kind + ", not a screenshot");
+    }
+    auto png = store_->getEvidenceBlob(id);
+    if (!png) return Response::error(500, png.error().message);
+    if (!*png || (*png)->empty()) {
+      return Response::error(404, "screenshot evidence '" + id + "' holds no image: " +
+                                      (*ev)->data_json.value("error", std::string("none taken")));
+    }
+    return Response::text(200, std::move(**png), "image/png");
+  });
+  router_.add("GET", "/api/v1/report", [this](const Request& req) {
+    if (!store_) return Response::error(503, "store unusable: " + store_error_);
+    const auto q = req.query.find("since");
+    const std::string since = q != req.query.end() ? q->second : "7d";
+    auto span = parseDuration(since);
+    if (!span || span->count() <= 0) {
+      return Response::error(400, "since '" + since + "' is not a duration (use e.g. 24h, 7d)");
+    }
+    report::ReportWindow window;
+    window.until_ms = toUnixMillis(now().wall);
+    window.since_ms = window.until_ms - span->count();
+    window.flap_window = options_.config.defaults.recovery.flap_window;
+    auto built = report::reportFromStore(*store_, window);
+    if (!built) return Response::error(500, built.error().message);
+    return Response::json(200, built->toJson());
   });
   router_.add(
       "POST", "/api/v1/services/{name}/recover",
@@ -182,6 +217,7 @@ nlohmann::json Daemon::servicesJson(Now t) const {
       for (size_t i = 0; i < p->second->last.size(); ++i) {
         const auto& r = p->second->last[i];
         const auto& lat = p->second->latency_ms;
+        auto shot = p->second->shots.find(i);
         const auto& checked = p->second->checked_at;
         probes.push_back({{"name", r.name}, {"ok", r.ok}, {"summary", r.summary},
                           {"evidence", r.evidence_id},
@@ -189,6 +225,9 @@ nlohmann::json Daemon::servicesJson(Now t) const {
                                                                   : nlohmann::json(nullptr)},
                           {"checked_at", checked ? nlohmann::json(formatWallTime(*checked))
                                                  : nlohmann::json(nullptr)},
+                          {"screenshot", shot != p->second->shots.end() && !shot->second.evidence_id.empty()
+                                             ? nlohmann::json(shot->second.evidence_id)
+                                             : nlohmann::json(nullptr)},
                           {"state", i < p->second->trackers.size()
                                         ? probes::toString(p->second->trackers[i].state())
                                         : "unknown"}});

@@ -15,6 +15,7 @@
 #include <boost/url/parse.hpp>
 
 #include "evidence/evidence.h"
+#include "evidence/redact.h"
 #include "probes/address_policy.h"
 #include "probes/probe.h"
 
@@ -70,6 +71,7 @@ asio::awaitable<void> exchange(Stream& stream, const Target& t, ProbeOutcome& ou
   req.set(http::field::host, t.host);
   req.set(http::field::user_agent, "medic-probe/" MEDIC_VERSION);
   req.set(http::field::connection, "close");
+  for (const auto& [name, value] : probe.headers) req.set(name, value);
   co_await http::async_write(stream, req, asio::use_awaitable);
 
   beast::flat_buffer buffer;
@@ -157,6 +159,8 @@ asio::awaitable<void> attempt(const config::ProbeConfig& probe, const Target& t,
 asio::awaitable<ProbeOutcome> runHttpProbe(const config::ProbeConfig& probe) {
   ProbeOutcome out;
   out.data = {{"url", probe.url}, {"timeout_ms", probe.timeout.count()}};
+  // What was sent, as evidence; makeEvidence redacts Authorization, Cookie and other secret names.
+  if (!probe.headers.empty()) out.data["request_headers"] = probe.headers;
   std::string error;
   auto target = parseTarget(probe.url, error);
   if (!target) {
@@ -186,7 +190,8 @@ asio::awaitable<ProbeOutcome> runHttpProbe(const config::ProbeConfig& probe) {
 std::string describeProbe(const config::ProbeConfig& probe) {
   if (!probe.name.empty()) return probe.name;
   switch (probe.kind) {
-    case config::ProbeKind::kHttp: return "http " + probe.url;
+    // A name is shown in the status, metrics and logs: never with a password from the URL.
+    case config::ProbeKind::kHttp: return "http " + evidence::redactText(probe.url);
     case config::ProbeKind::kTcp: return "tcp " + probe.address;
     case config::ProbeKind::kExec: return "exec";
     case config::ProbeKind::kCommand: return "command";

@@ -111,6 +111,15 @@ struct EvidenceRecord {
   bool operator==(const EvidenceRecord&) const = default;
 };
 
+/// How much room one evidence record takes, for retention.
+struct EvidenceFootprint {
+  std::string id;
+  int64_t time_ms = 0;
+  int64_t bytes = 0;  ///< data JSON plus attachment
+
+  bool operator==(const EvidenceFootprint&) const = default;
+};
+
 /// A message on a channel, as stored for SSE replay (`Last-Event-ID` = id).
 struct MessageRecord {
   int64_t id = 0;  ///< assigned by the store; strictly increasing across all channels, never reused

@@ -110,9 +110,16 @@ CREATE INDEX deploys_unfinished ON deploys (created_at_ms) WHERE finished = 0;
 CREATE INDEX deploys_by_time ON deploys (created_at_ms DESC);
 )sql";
 
+// Binary attachments of evidence (a screenshot's PNG) live in the row itself, so a record and its
+// bytes are stored, counted against retention and deleted together.
+constexpr std::string_view kEvidenceBlobs = R"sql(
+ALTER TABLE evidence ADD COLUMN blob BLOB;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "deploys", kDeploys},
+    {3, "evidence attachments", kEvidenceBlobs},
 };
 
 }  // namespace

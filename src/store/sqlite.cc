@@ -44,6 +44,12 @@ Statement& Statement::bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::bindBlob(int index, std::string_view bytes) {
+  int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
 Statement& Statement::bind(int index, std::nullopt_t) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
@@ -78,6 +84,12 @@ double Statement::real(int col) const {
 
 std::string Statement::text(int col) const {
   const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  if (data == nullptr) return {};
+  return std::string(data, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+std::string Statement::blob(int col) const {
+  const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
   if (data == nullptr) return {};
   return std::string(data, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }

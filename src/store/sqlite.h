@@ -42,6 +42,8 @@ class Statement {
   }
   Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
   Statement& bind(int index, std::nullopt_t);
+  /// Binds bytes as a BLOB (binary attachments such as a screenshot's PNG).
+  Statement& bindBlob(int index, std::string_view bytes);
   template <class T>
   Statement& bind(int index, const std::optional<T>& value) {
     return value ? bind(index, *value) : bind(index, std::nullopt);
@@ -64,6 +66,8 @@ class Statement {
   int64_t int64(int col) const;
   double real(int col) const;
   std::string text(int col) const;
+  /// A BLOB column's bytes (empty for NULL).
+  std::string blob(int col) const;
   std::optional<int64_t> optionalInt64(int col) const;
   std::optional<double> optionalReal(int col) const;
 

@@ -913,21 +913,25 @@ Result<EvidenceRecord> readEvidence(const Statement& s, const std::filesystem::p
 
 }  // namespace
 
-Status Store::insertEvidence(const EvidenceRecord& evidence) {
+Status Store::insertEvidence(const EvidenceRecord& evidence, std::string_view blob) {
   const std::string what = "storing evidence " + inQuotes(evidence.id);
   if (evidence.id.empty()) {
     return Error::make(ErrorKind::kBadRequest, "storing evidence: the id is empty");
   }
   {
     auto insert = conn_->prepare(
-        "INSERT INTO evidence (id, service, kind, time_ms, hash, data_json) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO evidence (id, service, kind, time_ms, hash, data_json, blob) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
         what);
     if (!insert) return insert.error();
-    auto status = insert
-                      ->bindAll(evidence.id, evidence.service, evidence.kind, evidence.time_ms,
-                                evidence.hash, dumpJson(evidence.data_json))
-                      .run();
+    insert->bindAll(evidence.id, evidence.service, evidence.kind, evidence.time_ms, evidence.hash,
+                    dumpJson(evidence.data_json));
+    if (blob.empty()) {
+      insert->bind(7, std::nullopt);
+    } else {
+      insert->bindBlob(7, blob);
+    }
+    auto status = insert->run();
     if (!status) return status;
   }
   if (conn_->changes() == 1) return okStatus();
@@ -943,7 +947,11 @@ Status Store::insertEvidence(const EvidenceRecord& evidence) {
 }
 
 Status Store::putEvidence(const EvidenceRecord& evidence) {
-  return insertEvidence(evidence);
+  return insertEvidence(evidence, {});
+}
+
+Status Store::putEvidenceWithBlob(const EvidenceRecord& evidence, std::string_view blob) {
+  return insertEvidence(evidence, blob);
 }
 
 Status Store::putEvidenceBatch(std::span<const EvidenceRecord> batch) {
@@ -965,7 +973,7 @@ Status Store::putEvidenceBatch(std::span<const EvidenceRecord> batch) {
       *conn_, "storing a batch of " + std::to_string(batch.size()) + " evidence records");
   if (!txn) return txn.error();
   for (const auto& evidence : batch) {
-    if (auto status = insertEvidence(evidence); !status) return status;
+    if (auto status = insertEvidence(evidence, {}); !status) return status;
   }
   return txn->commit();
 }
@@ -996,6 +1004,41 @@ Result<std::vector<EvidenceRecord>> Store::listEvidence(std::string_view service
   if (!service.empty()) stmt->bind(2, service);
   return collect<EvidenceRecord>(*stmt,
                                  [&](const Statement& s) { return readEvidence(s, path()); });
+}
+
+Result<std::optional<std::string>> Store::getEvidenceBlob(std::string_view id) {
+  auto stmt = conn_->prepare("SELECT ifnull(blob, x'') FROM evidence WHERE id = ?1",
+                             "reading the attachment of evidence " + inQuotes(id));
+  if (!stmt) return stmt.error();
+  stmt->bindAll(id);
+  return first<std::string>(*stmt, [](const Statement& s) -> Result<std::string> { return s.blob(0); });
+}
+
+Result<std::vector<EvidenceFootprint>> Store::evidenceFootprints() {
+  auto stmt = conn_->prepare(
+      "SELECT id, time_ms, length(data_json) + ifnull(length(blob), 0) FROM evidence "
+      "ORDER BY time_ms, id",
+      "measuring the evidence");
+  if (!stmt) return stmt.error();
+  return collect<EvidenceFootprint>(*stmt, [](const Statement& s) -> Result<EvidenceFootprint> {
+    return EvidenceFootprint{s.text(0), s.int64(1), s.int64(2)};
+  });
+}
+
+Result<int64_t> Store::deleteEvidence(std::span<const std::string> ids) {
+  if (ids.empty()) return int64_t{0};
+  const std::string what = "deleting " + std::to_string(ids.size()) + " evidence records";
+  auto txn = Transaction::begin(*conn_, what);
+  if (!txn) return txn.error();
+  int64_t deleted = 0;
+  for (const auto& id : ids) {
+    auto stmt = conn_->prepare("DELETE FROM evidence WHERE id = ?1", what);
+    if (!stmt) return stmt.error();
+    if (auto status = stmt->bindAll(id).run(); !status) return status.error();
+    deleted += conn_->changes();
+  }
+  if (auto commit = txn->commit(); !commit) return commit.error();
+  return deleted;
 }
 
 Result<int64_t> Store::pruneEvidence(int64_t older_than_ms, int64_t max_rows) {

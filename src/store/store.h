@@ -142,9 +142,18 @@ class Store {
   /// Stores evidence. Evidence is immutable: putting the same id again with the same hash is a
   /// no-op (a retry after a crash), with a different hash it is kConflict.
   Status putEvidence(const EvidenceRecord& evidence);
+  /// As putEvidence, with a binary attachment (a screenshot's PNG) kept in the same row, so the
+  /// record and its bytes are counted against retention and deleted together.
+  Status putEvidenceWithBlob(const EvidenceRecord& evidence, std::string_view blob);
   /// Stores several in one transaction (all or nothing): one fsync instead of one per row.
   Status putEvidenceBatch(std::span<const EvidenceRecord> batch);
   Result<std::optional<EvidenceRecord>> getEvidence(std::string_view id);
+  /// The attachment of a record: nullopt when the id is unknown, "" when it has none.
+  Result<std::optional<std::string>> getEvidenceBlob(std::string_view id);
+  /// Every record's id, time and size (data JSON + attachment), oldest first: what retention reads.
+  Result<std::vector<EvidenceFootprint>> evidenceFootprints();
+  /// Deletes these records (unknown ids are skipped) in one transaction; returns rows deleted.
+  Result<int64_t> deleteEvidence(std::span<const std::string> ids);
   /// Newest first, at most `limit` (> 0); an empty `service` lists every service.
   Result<std::vector<EvidenceRecord>> listEvidence(std::string_view service, int limit);
   /// Deletes evidence older than `older_than_ms`, then the oldest rows beyond the newest
@@ -187,7 +196,7 @@ class Store {
                                                  Options options);
   Status configure(bool in_memory);
   Status migrate(std::span<const Migration> migrations);
-  Status insertEvidence(const EvidenceRecord& evidence);
+  Status insertEvidence(const EvidenceRecord& evidence, std::string_view blob);
 
   std::unique_ptr<sqlite::Connection> conn_;
   Options options_;

@@ -220,6 +220,46 @@ services:
                                  "exec:cat", "command:/usr/bin/true"));
 }
 
+TEST(ConfigGood, DefaultNamesNeverCarryAUrlPassword) {
+  const Config c = parseConfig(R"(
+services:
+  s:
+    probes:
+      - http: http://probe:canary-pw@127.0.0.1:80/x
+endpoints:
+  - url: https://user:canary-pw@127.0.0.1:8443/
+)",
+                               "medic.yaml");
+  EXPECT_EQ(c.services[0].probes[0].name, "http:http://probe@127.0.0.1:80/x");
+  EXPECT_EQ(c.services[0].probes[0].url, "http://probe:canary-pw@127.0.0.1:80/x");  // still used
+  EXPECT_EQ(c.endpoints[0].name, "https://user@127.0.0.1:8443/");
+}
+
+TEST(ConfigGood, HttpProbesTakeRequestHeaders) {
+  const Config c = parseConfig(R"(
+services:
+  s:
+    probes:
+      - http: http://127.0.0.1:80/x
+        headers:
+          Authorization: Bearer abc
+          Cookie: session=1
+endpoints:
+  - url: http://127.0.0.1:81/
+    headers: {X-Probe: medic}
+)",
+                               "medic.yaml");
+  EXPECT_EQ(c.services[0].probes[0].headers.at("Authorization"), "Bearer abc");
+  EXPECT_EQ(c.services[0].probes[0].headers.at("Cookie"), "session=1");
+  EXPECT_EQ(c.endpoints[0].probe.headers.at("X-Probe"), "medic");
+  EXPECT_THAT(errorOf("services:\n  s:\n    probes:\n      - tcp: 127.0.0.1:1\n"
+                      "        headers: {A: b}\n"),
+              HasSubstr("applies only to http probes"));
+  EXPECT_THAT(errorOf("services:\n  s:\n    probes:\n      - http: http://127.0.0.1/\n"
+                      "        headers: {Host: evil}\n"),
+              HasSubstr("medic sets Host itself"));
+}
+
 TEST(ConfigGood, ExpectStatusTakesACodeOrARange) {
   const Config c = parseConfig(R"(
 services:
@@ -426,6 +466,36 @@ TEST(ConfigAlerts, CommandsAreArgvListsNeverShellStrings) {
               HasSubstr("a command sink needs argv"));
   EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: command, argv: []}\n"),
               HasSubstr("the argv needs at least a program name"));
+}
+
+TEST(ConfigEvidence, RetentionAndScreenshotKeysWithDefaultsAndMistakes) {
+  const Config defaults = parseConfig("", "medic.yaml");
+  EXPECT_EQ(defaults.evidence.max_age, Millis(30LL * 24 * 3600 * 1000));
+  EXPECT_EQ(defaults.evidence.max_bytes, 512LL * 1024 * 1024);
+  EXPECT_EQ(defaults.evidence.chromium, "chromium");
+
+  const Config c = parseConfig(
+      "evidence:\n  max_age: 7d\n  max_bytes: 64MiB\n  prune_interval: 30s\n"
+      "  screenshot_interval: 1m\n  screenshot_timeout: 10s\n  chromium: /usr/bin/chromium\n",
+      "medic.yaml");
+  EXPECT_EQ(c.evidence.max_age, Millis(7LL * 24 * 3600 * 1000));
+  EXPECT_EQ(c.evidence.max_bytes, 64LL * 1024 * 1024);
+  EXPECT_EQ(c.evidence.prune_interval, Millis(30'000));
+  EXPECT_EQ(c.evidence.screenshot_interval, Millis(60'000));
+  EXPECT_EQ(c.evidence.screenshot_timeout, Millis(10'000));
+  EXPECT_EQ(c.evidence.chromium, "/usr/bin/chromium");
+  EXPECT_EQ(parseConfig("evidence:\n  max_bytes: 2GB\n", "m").evidence.max_bytes, 2'000'000'000);
+  EXPECT_EQ(parseConfig("evidence:\n  max_bytes: 0\n", "m").evidence.max_bytes, 0);
+
+  EXPECT_THAT(errorOf("evidence:\n  max_bytes: 512\n"),
+              AllOf(StartsWith("medic.yaml:2: evidence.max_bytes: '512' is not a size"),
+                    HasSubstr("MiB")));
+  EXPECT_THAT(errorOf("evidence:\n  max_age: forever\n"),
+              StartsWith("medic.yaml:2: evidence.max_age: 'forever' is not a duration"));
+  EXPECT_THAT(errorOf("evidence:\n  screenshot_timeout: 0s\n"),
+              HasSubstr("must be longer than 0s"));
+  EXPECT_THAT(errorOf("evidence:\n  maxage: 1d\n"),
+              StartsWith("medic.yaml:2: evidence.maxage: unknown key (did you mean 'max_age'?)"));
 }
 
 TEST(ConfigGood, DiamondDependenciesAreNotACycle) {

@@ -597,6 +597,33 @@ TEST_F(StoreTest, PruneEvidenceByAgeThenByCount) {
   EXPECT_EQ(rest.back().id, "ev-6");
 }
 
+TEST_F(StoreTest, EvidenceAttachmentsAreStoredMeasuredAndDeletedWithTheirRecord) {
+  auto store = openStore();
+  auto shot = evidence("ev-shot", "webui", 2000, "h-shot");
+  shot.kind = "screenshot";
+  const std::string png("\x89PNG\r\n\x1a\n\0\0binary", 16);
+  mustOk(store->putEvidenceWithBlob(shot, png));
+  mustOk(store->putEvidence(evidence("ev-plain", "webui", 1000)));
+
+  auto read = must(store->getEvidence("ev-shot"));
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(*read, shot);  // lists stay light: the bytes come from getEvidenceBlob
+  EXPECT_EQ(must(store->getEvidenceBlob("ev-shot")), png);
+  EXPECT_EQ(must(store->getEvidenceBlob("ev-plain")), std::string());
+  EXPECT_EQ(must(store->getEvidenceBlob("ev-none")), std::nullopt);
+
+  auto sizes = must(store->evidenceFootprints());
+  ASSERT_EQ(sizes.size(), 2u);
+  EXPECT_EQ(sizes[0].id, "ev-plain");  // oldest first
+  EXPECT_EQ(sizes[1].id, "ev-shot");
+  EXPECT_EQ(sizes[1].bytes, static_cast<int64_t>(shot.data_json.dump().size()) + 16);
+
+  const std::vector<std::string> gone = {"ev-shot", "ev-unknown"};
+  EXPECT_EQ(must(store->deleteEvidence(gone)), 1);
+  EXPECT_EQ(must(store->getEvidence("ev-shot")), std::nullopt);
+  EXPECT_EQ(must(store->evidenceFootprints()).size(), 1u);
+}
+
 // ---- Channel messages ----
 
 TEST_F(StoreTest, MessagesHaveMonotonicIdsAndReplayPerChannel) {
