@@ -546,7 +546,7 @@ TEST(ConfigBad, UnknownTopLevelKeySuggestsTheNearMiss) {
   EXPECT_EQ(errorOf("listen: 127.0.0.1:8080\nlisten_adress: x\nlistne: 127.0.0.1:1\n"),
             "medic.yaml:2: listen_adress: unknown key; the keys allowed here are listen, docker, "
             "docker_timeout, state_dir, resync_interval, stall_timeout, shutdown_timeout, "
-            "log_level, select, defaults, services, endpoints, alerts, phases, deploy, channels");
+            "log_level, select, defaults, services, endpoints, alerts, evidence, phases, deploy, channels");
   EXPECT_EQ(errorOf("\nlistne: 127.0.0.1:1\n"),
             "medic.yaml:2: listne: unknown key (did you mean 'listen'?)");
 }
