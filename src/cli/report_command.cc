@@ -18,6 +18,9 @@ void registerReport(CLI::App& root, const GlobalOptions& global, int& exit_statu
       "report",
       "The weekly review: incidents with detection and recovery times (median, p95), services by "
       "incident count, flapping services, false alarms, escalations, alerts by severity");
+  cmd->footer(
+      "Examples:\n  medic report\n  medic report --since 30d --json\n"
+      "  medic report --since 24h --state-dir /var/lib/medic");
   auto since = std::make_shared<std::string>("7d");
   auto flap_window = std::make_shared<std::string>();
   cmd->add_option("--since", *since, "How far back to look, as a duration (default 7d)");
