@@ -70,6 +70,49 @@ asio::awaitable<std::vector<services::ProbeResult>> runProbes(
   co_return results;
 }
 
+evidence::Evidence dockerStateEvidence(const services::ProtectedService& service,
+                                       const std::optional<docker::ContainerInfo>& container,
+                                       size_t listed, WallTime time) {
+  if (container) {
+    return evidence::makeEvidence(evidence::kDockerState, service.name,
+                                  services::dockerStateExcerpt(*container), time);
+  }
+  nlohmann::json absent = {{"container", nullptr},
+                           {"searched", {{"service", service.name},
+                                         {"match_container", service.match.container},
+                                         {"match_compose_service", service.match.compose_service},
+                                         {"match_compose_project", service.match.compose_project}}},
+                           {"containers_listed", listed}};
+  return evidence::makeEvidence(evidence::kDockerState, service.name, std::move(absent), time);
+}
+
+asio::awaitable<ServiceReport> checkService(docker::DockerApi& docker,
+                                            const services::ProtectedService& service,
+                                            size_t listed, const Clock& clock,
+                                            std::vector<evidence::Evidence>& out) {
+  ServiceReport sr;
+  sr.service = service;
+  if (service.container) {
+    auto info = co_await docker.inspectContainer(service.container->id);
+    if (info) {
+      sr.container = *info;
+    } else if (info.error().kind != ErrorKind::kNotFound) {
+      // Removed between list and inspect is "missing"; any other failure is reported as-is.
+      sr.verdict = {service.name, services::Health::kUnknown,
+                    "cannot inspect container: " + info.error().message, {}};
+      co_return sr;
+    }
+  }
+  auto ev = dockerStateEvidence(service, sr.container, listed, clock.now().wall);
+  sr.docker_evidence_id = ev.id;
+  out.push_back(std::move(ev));
+  if (sr.container && sr.container->state.running && !sr.container->state.paused) {
+    sr.probes = co_await runProbes(service, clock, out);
+  }
+  sr.verdict = services::judge(service, sr.container, sr.docker_evidence_id, sr.probes);
+  co_return sr;
+}
+
 asio::awaitable<Result<CheckReport>> runCheckPass(docker::DockerApi& docker,
                                                   const config::Config& config, bool all,
                                                   const Clock& clock) {
@@ -79,41 +122,8 @@ asio::awaitable<Result<CheckReport>> runCheckPass(docker::DockerApi& docker,
   if (!listed) co_return listed.error();
   auto selected = services::selectServices(config, *listed, all);
   for (auto& service : selected) {
-    ServiceReport sr;
-    sr.service = service;
-    std::string docker_ev;
-    if (service.container) {
-      auto info = co_await docker.inspectContainer(service.container->id);
-      if (info) {
-        sr.container = *info;
-        auto ev = evidence::makeEvidence(evidence::kDockerState, service.name,
-                                         services::dockerStateExcerpt(*info), clock.now().wall);
-        docker_ev = ev.id;
-        report.evidence.push_back(std::move(ev));
-      } else if (info.error().kind != ErrorKind::kNotFound) {
-        // Removed between list and inspect is "missing"; any other failure is reported as-is.
-        sr.verdict = {service.name, services::Health::kUnknown,
-                      "cannot inspect container: " + info.error().message, {}};
-        report.services.push_back(std::move(sr));
-        continue;
-      }
-    }
-    if (!sr.container) {
-      nlohmann::json absent = {{"container", nullptr},
-                               {"searched", {{"service", service.name},
-                                             {"match_container", service.match.container},
-                                             {"match_compose_service", service.match.compose_service},
-                                             {"match_compose_project", service.match.compose_project}}},
-                               {"containers_listed", listed->size()}};
-      auto ev = evidence::makeEvidence(evidence::kDockerState, service.name, std::move(absent),
-                                       clock.now().wall);
-      docker_ev = ev.id;
-      report.evidence.push_back(std::move(ev));
-    } else if (sr.container->state.running && !sr.container->state.paused) {
-      sr.probes = co_await runProbes(service, clock, report.evidence);
-    }
-    sr.verdict = services::judge(service, sr.container, docker_ev, sr.probes);
-    report.services.push_back(std::move(sr));
+    report.services.push_back(
+        co_await checkService(docker, service, listed->size(), clock, report.evidence));
   }
   report.finished = clock.now().wall;
   co_return report;

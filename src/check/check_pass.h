@@ -22,6 +22,7 @@ struct ServiceReport {
   std::optional<docker::ContainerInfo> container;
   std::vector<services::ProbeResult> probes;
   services::ServiceVerdict verdict;
+  std::string docker_evidence_id;  ///< the inspect (or absence) record of this pass
 };
 
 struct CheckReport {
@@ -38,6 +39,19 @@ struct CheckReport {
 boost::asio::awaitable<Result<CheckReport>> runCheckPass(docker::DockerApi& docker,
                                                          const config::Config& config, bool all,
                                                          const Clock& clock);
+
+/// The docker_state evidence of one service: its inspect excerpt, or the record of its absence
+/// (what was searched for among `listed` containers).
+evidence::Evidence dockerStateEvidence(const services::ProtectedService& service,
+                                       const std::optional<docker::ContainerInfo>& container,
+                                       size_t listed, WallTime time);
+
+/// Inspects one service now (its `container` as listed a moment ago; nullopt = absent) and runs
+/// its probes when it runs; every record is appended to `out`.
+boost::asio::awaitable<ServiceReport> checkService(docker::DockerApi& docker,
+                                                   const services::ProtectedService& service,
+                                                   size_t listed, const Clock& clock,
+                                                   std::vector<evidence::Evidence>& out);
 
 /// Runs the probes of one service concurrently and returns results in probe order, with their
 /// evidence appended to `out`.

@@ -20,6 +20,10 @@ void registerDeploy(CLI::App& root, const GlobalOptions& global, int& exit_statu
 /// Registers both `confirm` and `reject`.
 void registerConfirm(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerTop(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerEvidence(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerClaim(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerGate(CLI::App& root, const GlobalOptions& global, int& exit_status);
+void registerBaseline(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerInstallService(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerReport(CLI::App& root, const GlobalOptions& global, int& exit_status);
 /// `man` (hidden) and `completion`: generated from `root` as it is when they run, so register them

@@ -50,6 +50,18 @@ std::string seconds(const nlohmann::json& v) {
   return v.is_number() ? fmt::format("{:.2f}s", v.get<double>()) : "-";
 }
 
+/// "ev-mi3x9k2-1a2b3c4d +1 (2.1s)": the first evidence id, how many more, and the age of the
+/// oldest; "none" when the status rests on nothing yet.
+std::string evidenceCell(const nlohmann::json& item) {
+  const auto ids = item.value("evidence", nlohmann::json::array());
+  if (!ids.is_array() || ids.empty()) return "none";
+  std::string cell = ids[0].get<std::string>();
+  if (ids.size() > 1) cell += fmt::format(" +{}", ids.size() - 1);
+  const auto age = item.value("evidence_age_seconds", nlohmann::json());
+  if (age.is_number()) cell += fmt::format(" ({:.1f}s)", age.get<double>());
+  return cell;
+}
+
 void printStatus(const nlohmann::json& s) {
   std::cout << fmt::format("medic {}  engine {}  health score {}{}\n", s.value("version", ""),
                            s["engine"].value("reachable", false) ? "reachable" : "UNREACHABLE",
@@ -60,8 +72,9 @@ void printStatus(const nlohmann::json& s) {
   if (s.value("observe_only", false)) {
     std::cout << "OBSERVE-ONLY: " << s.value("store_error", "") << "\n";
   }
-  std::cout << fmt::format("{:<18} {:<20} {:<10} {:>8}  {}\n", "SERVICE", "STATE", "DOCKER",
-                           "ATTEMPTS", "LAST INCIDENT (detection / recovery)");
+  std::cout << fmt::format("{:<18} {:<20} {:<10} {:>8}  {:<28} {}\n", "SERVICE", "STATE",
+                           "DOCKER", "ATTEMPTS", "EVIDENCE (age)",
+                           "LAST INCIDENT (detection / recovery)");
   for (const auto& svc : s["services"]) {
     std::string incident = "-";
     if (svc.contains("last_incident") && svc["last_incident"].is_object()) {
@@ -70,9 +83,22 @@ void printStatus(const nlohmann::json& s) {
                              seconds(i.value("detection_seconds", nlohmann::json())),
                              seconds(i.value("recovery_seconds", nlohmann::json())));
     }
-    std::cout << fmt::format("{:<18} {:<20} {:<10} {:>8}  {}\n", svc.value("name", ""),
+    std::cout << fmt::format("{:<18} {:<20} {:<10} {:>8}  {:<28} {}\n", svc.value("name", ""),
                              svc.value("state", ""), svc.value("docker_state", "-"),
-                             svc.value("attempts_in_window", 0), incident);
+                             svc.value("attempts_in_window", 0), evidenceCell(svc), incident);
+  }
+  const auto endpoints = s.value("endpoints", nlohmann::json::array());
+  if (!endpoints.empty()) {
+    std::cout << fmt::format("{:<18} {:<20} {:<10} {:>8}  {:<28} {}\n", "ENDPOINT", "STATE", "",
+                             "LATENCY", "EVIDENCE (age)", "LAST RESULT");
+    for (const auto& ep : endpoints) {
+      const auto latency = ep.value("last_latency_ms", nlohmann::json());
+      std::cout << fmt::format("{:<18} {:<20} {:<10} {:>8}  {:<28} {}\n", ep.value("name", ""),
+                               ep.value("state", ""), "",
+                               latency.is_number() ? std::to_string(latency.get<int64_t>()) + "ms"
+                                                   : std::string("-"),
+                               evidenceCell(ep), ep.value("summary", ""));
+    }
   }
 }
 

@@ -128,6 +128,14 @@ Status Daemon::start() {
   asio::co_spawn(io_, resyncLoop(), asio::detached);
   asio::co_spawn(io_, statsLoop(), asio::detached);
   asio::co_spawn(io_, evidenceFlushLoop(), asio::detached);
+  for (const auto& ep : options_.config.endpoints) {
+    endpoints_.push_back(EndpointState{ep, probes::ProbeTracker(ep.probe.failure_threshold,
+                                                                 ep.probe.success_threshold),
+                                       std::nullopt, {}});
+  }
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    asio::co_spawn(io_, endpointLoop(i), asio::detached);
+  }
   if (options_.test_hooks.wedge_after.count() > 0) {
     asio::co_spawn(io_, wedgeForTest(), asio::detached);
   }
@@ -374,6 +382,17 @@ metrics::Snapshot Daemon::metricsSnapshot() const {
     for_score.push_back({{"state", st.state}, {"critical", st.critical}});
     snap.services.push_back(std::move(sample));
   }
+  for (const auto& ep : endpoints_) {
+    metrics::EndpointSample sample;
+    sample.name = ep.config.name;
+    sample.up = ep.tracker.state() == probes::ProbeState::kPassing;
+    if (ep.last) sample.latency_seconds = toSeconds(ep.last->latency);
+    for_score.push_back({{"state", sample.up ? "healthy"
+                                   : ep.tracker.state() == probes::ProbeState::kFailing ? "failed"
+                                                                                         : "unknown"},
+                         {"critical", ep.config.critical}});
+    snap.endpoints.push_back(std::move(sample));
+  }
   snap.health_score = healthScore(for_score);
   snap.engine_reachable = engine_reachable_;
   snap.panic_mode = core_->panicMode();
@@ -538,6 +557,11 @@ asio::awaitable<void> Daemon::evidenceFlushLoop() {
   }
 }
 
+void Daemon::recordEvidence(const evidence::Evidence& ev) {
+  if (!store_) return;
+  pending_evidence_.push_back({ev.id, ev.service, ev.kind, toUnixMillis(ev.time), ev.hash, ev.data});
+}
+
 void Daemon::flushEvidence() {
   if (!store_ || pending_evidence_.empty()) return;
   auto batch = std::move(pending_evidence_);
@@ -609,16 +633,25 @@ asio::awaitable<void> Daemon::resync() {
     }
     for (auto& [name, s] : services_) {
       supervisor::ServiceObserved obs{name, std::nullopt};
+      std::optional<docker::ContainerInfo> inspected;
       if (s.container) {
         auto info = co_await docker_->inspectContainer(s.container->id);
         if (info) {
           obs.container = toView(*info);
           container_facts_[name] = {info->state.started_at, info->restart_count};
+          inspected = std::move(*info);
         }
       } else {
         container_facts_.erase(name);
       }
       if (services_.count(name) == 0 || recreating_.count(name) || deploying_.count(name)) continue;
+      {
+        // What this pass saw becomes evidence: the status cites it, claims are judged on it.
+        const auto& svc = services_.at(name);
+        auto ev = check::dockerStateEvidence(svc, inspected, listed->size(), now().wall);
+        docker_evidence_[name] = EvidenceRef{ev.id, ev.time};
+        recordEvidence(ev);
+      }
       feed(obs);
       // Probe loops: one per service with probes, restarted when the service's definition changes.
       bool has_probes = toDef(s).has_probes;
@@ -665,12 +698,7 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
       pit = probes_.find(service);
       if (pit == probes_.end() || !pit->second || pit->second->generation != generation) co_return;
       auto& ps = *pit->second;
-      if (store_) {
-        for (const auto& ev : evidence) {
-          pending_evidence_.push_back(
-              {ev.id, ev.service, ev.kind, toUnixMillis(ev.time), ev.hash, ev.data});
-        }
-      }
+      for (const auto& ev : evidence) recordEvidence(ev);
       if (ps.trackers.size() != results.size()) {
         ps.trackers.clear();
         for (const auto& p : svc.probes) {

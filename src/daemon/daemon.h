@@ -23,12 +23,14 @@
 
 #include "alerts/alert_queue.h"
 #include "bus/bus.h"
+#include "check/fresh.h"
 #include "config/config.h"
 #include "core/result.h"
 #include "core/time.h"
 #include "deploy/machine.h"
 #include "evidence/secret_box.h"
 #include "docker/docker_api.h"
+#include "evidence/evidence.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "metrics/medic_metrics.h"
@@ -124,6 +126,18 @@ class Daemon {
     std::string started_at;  ///< RFC 3339 as the engine wrote it; empty when never started
     int restart_count = 0;   ///< Docker's restarts of this container (its restart policy)
   };
+  /// An endpoint (`endpoints:` in medic.yaml), probed on its own interval.
+  struct EndpointState {
+    config::EndpointConfig config;
+    probes::ProbeTracker tracker{1, 1};
+    std::optional<check::EndpointResult> last;
+    WallTime last_at{};
+  };
+  /// The newest record of some kind about a service, as cited by the status.
+  struct EvidenceRef {
+    std::string id;
+    WallTime time{};
+  };
 
   Now now() const;
   void feed(const supervisor::Observation& o);
@@ -184,6 +198,18 @@ class Daemon {
   /// closes (history.cc).
   void recordIncident(const std::string& service);
   void loadOpenIncidents();
+  /// /api/v1/evidence (list), /api/v1/claims, /api/v1/gates/{phase} (validation.cc).
+  void registerValidationRoutes();
+  boost::asio::awaitable<http::Response> answerClaim(http::Request req);
+  boost::asio::awaitable<http::Response> answerGate(http::Request req);
+  /// Queues a record for the next flush (nothing is stored when the store is unusable).
+  void recordEvidence(const evidence::Evidence& ev);
+  /// A failed validation (rejected claim, failed gate) raises a warning; a pass resolves it.
+  void validationAlert(const std::string& key, const std::string& service, bool failed,
+                       const std::string& title, const std::string& text);
+  /// Endpoints (endpoints.cc): one loop each, on its own interval, with ProbeTracker hysteresis.
+  boost::asio::awaitable<void> endpointLoop(size_t index);
+  nlohmann::json endpointsJson(WallTime now) const;
   /// Publishes on a channel (DESIGN §5); failures are logged, never fatal.
   void publish(std::string channel, std::string type, std::string service, std::string severity,
                nlohmann::json data, std::vector<std::string> evidence = {});
@@ -254,10 +280,14 @@ class Daemon {
   std::map<std::string, ContainerFacts> container_facts_;  ///< service → its container's facts
   std::map<std::string, int> recovery_actions_;  ///< service → actions medic started since start
   std::vector<store::EvidenceRecord> pending_evidence_;  ///< probe evidence not yet flushed
+  std::map<std::string, EvidenceRef> docker_evidence_;  ///< service → newest docker_state record
+  std::vector<EndpointState> endpoints_;
   uint64_t state_version_ = 0;  ///< bumped whenever anything the status shows may have changed
   mutable std::optional<nlohmann::json> services_cache_;
   mutable std::string services_cache_text_;  ///< services_cache_, serialized once per version
   mutable uint64_t services_cache_version_ = 0;
+  mutable SteadyTime services_cache_built_{};
+  static constexpr Millis kServicesCacheMaxAge{1000};
   /// Alert sink → (failed, dropped) totals already passed to the metrics counters.
   std::map<std::string, std::pair<uint64_t, uint64_t>> sink_counts_seen_;
   bus::BusCounters bus_counts_seen_;

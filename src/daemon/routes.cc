@@ -180,6 +180,7 @@ void Daemon::registerRoutes() {
   registerHistoryRoutes();
   http::addDashboardRoutes(router_);
   registerDeployRoutes();
+  registerValidationRoutes();
   router_.add("GET", "/metrics", [this](const Request&) {
     syncCounterMetrics();
     return Response::text(200, metrics_->render(), metrics::MedicMetrics::kContentType);
@@ -212,6 +213,26 @@ nlohmann::json Daemon::servicesJson(Now t) const {
                         {"memory_bytes", it->second.memory_bytes},
                         {"memory_limit_bytes", it->second.memory_limit_bytes}};
     }
+    // The ids of the evidence this status rests on: the newest Docker state record and the latest
+    // result of every probe, and the age of the oldest of them.
+    std::vector<std::string> evidence_ids;
+    std::optional<WallTime> oldest;
+    auto cite = [&](const std::string& id, WallTime at) {
+      if (id.empty()) return;
+      evidence_ids.push_back(id);
+      if (!oldest || at < *oldest) oldest = at;
+    };
+    if (auto d = docker_evidence_.find(st.name); d != docker_evidence_.end()) {
+      cite(d->second.id, d->second.time);
+    }
+    if (auto p = probes_.find(st.name); p != probes_.end() && p->second) {
+      for (const auto& r : p->second->last) {
+        cite(r.evidence_id, p->second->checked_at.value_or(WallTime{}));
+      }
+    }
+    j["evidence"] = evidence_ids;
+    j["evidence_age_seconds"] =
+        oldest ? nlohmann::json(std::max(0.0, toSeconds(t.wall - *oldest))) : nlohmann::json(nullptr);
     if (auto p = probes_.find(st.name); p != probes_.end() && p->second) {
       nlohmann::json probes = nlohmann::json::array();
       for (size_t i = 0; i < p->second->last.size(); ++i) {
@@ -246,10 +267,13 @@ constexpr auto kReplaceInvalid = nlohmann::json::error_handler_t::replace;
 const nlohmann::json& Daemon::cachedServices(Now t) const {
   // The per-service part is rebuilt only when something it shows changed (an observation, a probe
   // round, a stats sample): under API load most requests reuse it, already serialized.
-  if (!services_cache_ || services_cache_version_ != state_version_) {
+  // It is also rebuilt when a second old, so the evidence ages it shows are never more than 1 s off.
+  if (!services_cache_ || services_cache_version_ != state_version_ ||
+      t.steady - services_cache_built_ >= kServicesCacheMaxAge) {
     services_cache_ = servicesJson(t);
     services_cache_text_ = services_cache_->dump(-1, ' ', false, kReplaceInvalid);
     services_cache_version_ = state_version_;
+    services_cache_built_ = t.steady;
   }
   return *services_cache_;
 }
@@ -275,7 +299,14 @@ nlohmann::json Daemon::statusJson() const {
 }
 
 nlohmann::json Daemon::statusHead(Now t, const nlohmann::json& services) const {
-  auto score = healthScore(services);
+  // The score counts endpoints like services (DESIGN §4); only state and weight matter.
+  nlohmann::json scored = nlohmann::json::array();
+  for (const auto& s : services) {
+    scored.push_back({{"state", s.value("state", "unknown")}, {"critical", s.value("critical", false)}});
+  }
+  auto endpoints = endpointsJson(t.wall);
+  for (const auto& e : endpoints) scored.push_back(e);
+  auto score = healthScore(scored);
   return {{"version", MEDIC_VERSION},
           {"time", formatWallTime(t.wall)},
           {"uptime_seconds", toSeconds(t.steady - started_at_)},
@@ -285,7 +316,8 @@ nlohmann::json Daemon::statusHead(Now t, const nlohmann::json& services) const {
           {"store_error", store_error_},
           {"panic", core_->panicMode()},
           {"health_score", score ? nlohmann::json(*score) : nlohmann::json(nullptr)},
-          {"health_score_note", score ? "" : "nothing is protected: there is no score"}};
+          {"health_score_note", score ? "" : "nothing is protected: there is no score"},
+          {"endpoints", endpoints}};
 }
 
 }  // namespace medic::daemon

@@ -59,13 +59,20 @@ Response Response::text(int status, std::string body, std::string content_type) 
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler, bool mutation) {
-  routes_.push_back(Route{std::move(method), segmentsOf(pattern), std::move(handler), mutation, {}});
+  routes_.push_back(
+      Route{std::move(method), segmentsOf(pattern), std::move(handler), mutation, {}, {}});
+}
+
+void Router::addAsync(std::string method, std::string pattern, AsyncHandler handler,
+                      bool mutation) {
+  routes_.push_back(
+      Route{std::move(method), segmentsOf(pattern), Handler{}, mutation, {}, std::move(handler)});
 }
 
 void Router::addStream(std::string method, std::string pattern, StreamHandler handler,
                        bool mutation) {
   routes_.push_back(
-      Route{std::move(method), segmentsOf(pattern), Handler{}, mutation, std::move(handler)});
+      Route{std::move(method), segmentsOf(pattern), Handler{}, mutation, std::move(handler), {}});
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
@@ -90,6 +97,8 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     }
     if (route.stream) {
       result.stream = &route.stream;
+    } else if (route.async) {
+      result.async = &route.async;
     } else {
       result.handler = &route.handler;
     }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include "http/event_stream.h"
@@ -44,6 +45,10 @@ using Handler = std::function<Response(const Request&)>;
 using StreamHandler =
     std::function<Response(const Request&, const std::shared_ptr<EventStream>& stream)>;
 
+/// A route whose answer needs I/O first (e.g. inspecting containers now): it runs as a coroutine on
+/// the server's loop; other connections are served meanwhile.
+using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request)>;
+
 /// Routes "/api/v1/services/{name}/recover"-style patterns. `mutation` routes need the token.
 class Router {
  public:
@@ -51,10 +56,14 @@ class Router {
   /// A streaming route; the same Host and token checks apply as for add().
   void addStream(std::string method, std::string pattern, StreamHandler handler,
                  bool mutation = false);
+  /// A coroutine route; the same Host and token checks apply as for add().
+  void addAsync(std::string method, std::string pattern, AsyncHandler handler,
+                bool mutation = false);
 
   struct Match {
     const Handler* handler = nullptr;       ///< set for add() routes
     const StreamHandler* stream = nullptr;  ///< set for addStream() routes
+    const AsyncHandler* async = nullptr;    ///< set for addAsync() routes
     bool mutation = false;
     bool path_known = false;  ///< the path exists for another method (405)
     std::map<std::string, std::string> params;
@@ -68,6 +77,7 @@ class Router {
     Handler handler;
     bool mutation;
     StreamHandler stream;
+    AsyncHandler async;
   };
   std::vector<Route> routes_;
 };

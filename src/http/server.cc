@@ -111,13 +111,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   /// Checks and dispatches a request. For a stream route it also creates the stream, returned in
   /// `stream_out`.
-  Response handle(Request& req, std::shared_ptr<EventStream>& stream_out) {
+  Response handle(Request& req, std::shared_ptr<EventStream>& stream_out,
+                  const AsyncHandler*& async_out) {
     if (!hostAllowed(req.header("host"), policy.extra_hosts)) {
       return Response::error(403, "Host '" + req.header("host") +
                                       "' is not allowed (only loopback names or configured hosts)");
     }
     auto m = router.match(req.method, req.path);
-    if (m.handler == nullptr && m.stream == nullptr) {
+    if (m.handler == nullptr && m.stream == nullptr && m.async == nullptr) {
       if (m.path_known) return Response::error(405, "method " + req.method + " not allowed here");
       return Response::error(404, "no such endpoint: " + req.path);
     }
@@ -143,6 +144,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       }
     }
     req.params = std::move(m.params);
+    if (m.async != nullptr) {
+      async_out = m.async;  // the session awaits it
+      return Response{};
+    }
     try {
       if (m.stream != nullptr) {
         stream_out = std::make_shared<EventStream>();
@@ -183,7 +188,19 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       req.body = std::move(breq.body());
       const bool keep_alive = breq.keep_alive();
       std::shared_ptr<EventStream> events;
-      Response res = handle(req, events);
+      const AsyncHandler* async = nullptr;
+      Response res = handle(req, events, async);
+      if (async != nullptr) {
+        const std::string method = req.method, path = req.path;
+        bool failed = false;
+        try {
+          res = co_await (*async)(std::move(req));
+        } catch (const std::exception& e) {
+          spdlog::error("http: handler for {} {} failed: {}", method, path, e.what());
+          failed = true;
+        }
+        if (failed) res = Response::error(500, "internal error");
+      }
       if (events) {
         if (res.status >= 200 && res.status < 300) {
           co_await streamEvents(stream.release_socket(), res, events);

@@ -70,7 +70,14 @@ MedicMetrics::MedicMetrics(MedicMetricsOptions options)
           "1 while medic only observes (for example, its store is corrupt).")),
       alerts_firing_(registry_.scrapeGauge("medic_alerts_firing",
                                            "Alerts firing and not yet resolved, by severity.",
-                                           {"severity"})) {
+                                           {"severity"})),
+      endpoint_up_(registry_.scrapeGauge(
+          "medic_endpoint_up",
+          "1 while the endpoint answers as configured (status, body, latency), else 0.",
+          {"endpoint"})),
+      endpoint_latency_(registry_.scrapeGauge(
+          "medic_endpoint_latency_seconds", "Latency of the endpoint's last probe, in seconds.",
+          {"endpoint"})) {
   build_info_.with({{"version", options_.version}}).set(1);
   registry_.addCollector([this](Scrape& scrape) { collect(scrape); });
 }
@@ -133,6 +140,12 @@ void MedicMetrics::collect(Scrape& scrape) const {
   }
   for (const auto& [severity, count] : snap.alerts_firing) {
     scrape.set(alerts_firing_, {{"severity", severity}}, count);
+  }
+  for (const auto& ep : snap.endpoints) {
+    scrape.set(endpoint_up_, {{"endpoint", ep.name}}, ep.up ? 1 : 0);
+    if (ep.latency_seconds) {
+      scrape.set(endpoint_latency_, {{"endpoint", ep.name}}, *ep.latency_seconds);
+    }
   }
   for (const auto& service : snap.services) {
     scrape.set(service_up_, {{"service", service.name}}, service.up ? 1 : 0);

@@ -32,12 +32,20 @@ struct ServiceSample {
   std::optional<double> memory_bytes;  ///< last Docker stats sample (usage minus page cache)
 };
 
+/// One configured endpoint (`endpoints:` in medic.yaml) at scrape time.
+struct EndpointSample {
+  std::string name;
+  bool up = false;                        ///< its probe state is passing
+  std::optional<double> latency_seconds;  ///< of the last probe; nullopt before the first
+};
+
 /// Everything that is state rather than an event, read once per scrape.
 struct Snapshot {
   /// DESIGN §4 score, 0-100, as the daemon computes it; nullopt when nothing is protected (then
   /// medic_health_score has no sample: "no score", not 0).
   std::optional<double> health_score;
   std::vector<ServiceSample> services;
+  std::vector<EndpointSample> endpoints;
   bool engine_reachable = false;
   bool panic_mode = false;
   bool observe_only = false;
@@ -129,6 +137,8 @@ class MedicMetrics {
   ScrapeGauge& panic_mode_;
   ScrapeGauge& observe_only_;
   ScrapeGauge& alerts_firing_;
+  ScrapeGauge& endpoint_up_;
+  ScrapeGauge& endpoint_latency_;
 };
 
 }  // namespace medic::metrics

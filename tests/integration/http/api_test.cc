@@ -249,7 +249,8 @@ class ApiTest : public DockerTest {
   static std::vector<Mutation> mutations() {
     return {{"/api/v1/services/web/maintenance", R"({"for": "10m"})"},
             {"/api/v1/services/web/recover", ""},
-            {"/api/v1/alerts/1/ack", ""}};
+            {"/api/v1/alerts/1/ack", ""},
+            {"/api/v1/claims", R"({"service": "web", "text": "web is healthy"})"}};
   }
   /// web was left alone: not in maintenance, no recovery attempt.
   /// (Waits up to 5 s for a maintenance window this test ended itself to show as ended.)
@@ -532,6 +533,15 @@ TEST_F(ApiTest, EveryResponseMatchesTheOpenApiSpec) {
   record("POST", "/api/v1/alerts/" + alert_id + "/ack", 200, auth());
   record("POST", "/api/v1/alerts/999999/ack", 404, auth());
   record("POST", "/api/v1/alerts/abc/ack", 400, auth());
+  record("GET", "/api/v1/evidence?service=spare&limit=5", 200);
+  record("GET", "/api/v1/evidence?limit=0", 400);
+  record("POST", "/api/v1/claims", 200, authJson(),
+         R"({"text": "web is healthy", "service": "web", "max_age": "60s"})");
+  record("POST", "/api/v1/claims", 200, authJson(), R"({"service": "web", "expect": "absent"})");
+  record("POST", "/api/v1/claims", 400, authJson(), R"({"service": "web", "expect": "fine"})");
+  record("POST", "/api/v1/claims", 404, authJson(), R"({"service": "nope"})");
+  record("GET", "/api/v1/gates/0", 200);
+  record("GET", "/api/v1/gates/7", 404);
   record("POST", "/api/v1/services/spare/recover", 202, auth());
   record("POST", "/api/v1/services/spare/recover", 403, auth(), "", "evil.example");
   record("GET", "/api/v1/channels/recovery_coordination/messages?limit=5", 200);
