@@ -109,7 +109,8 @@ void registerBaseline(CLI::App& root, const GlobalOptions& global, int& exit_sta
       "With --diff, compare the host to it instead: changed image, env, ports, networks or\n"
       "labels, missing or new services, health changes. Phase gate 3 uses the same comparison.\n"
       "Talks to the Docker engine directly (no daemon needed).\n"
-      "Exit status: 0 written / no difference, 1 differences, 2 error.\n\n"
+      "Exit status: 0 written / no difference, 1 differences, 2 error.");
+  cmd->footer(
       "Examples:\n  medic baseline\n  medic baseline --diff --json");
   cmd->add_flag("--diff", *compare, "Compare the host to the baseline instead of writing one");
   cmd->callback([&global, &exit_status, compare] {

@@ -133,7 +133,8 @@ void registerClaim(CLI::App& root, const GlobalOptions& global, int& exit_status
       "otherwise, and UNKNOWN when there is no fresh evidence — never accepted on old news.\n"
       "Goes through the running daemon (which inspects the container now and judges on its\n"
       "stored probe evidence); without a daemon it inspects and probes the service itself.\n"
-      "Exit status: 0 accepted, 1 rejected or unknown, 2 error.\n\n"
+      "Exit status: 0 accepted, 1 rejected or unknown, 2 error.");
+  cmd->footer(
       "Examples:\n"
       "  medic claim \"webui is healthy\" --service webui\n"
       "  medic claim \"site serves\" --service webui --expect serving --max-age 30s --json");

@@ -105,9 +105,10 @@ void registerEvidence(CLI::App& root, const GlobalOptions& global, int& exit_sta
       "Show the evidence medic stored: what was measured, when, and the raw (redacted) result.\n"
       "Without ID, lists the newest records; with ID, shows that record in full. Needs a running\n"
       "daemon (found through the state dir, or --url). Exit status: 0 shown, 1 no such record,\n"
-      "2 error.\n\n"
-      "Examples:\n  medic evidence --service webui --limit 5\n  medic evidence ev-mi3x9k2-1a2b3c4d "
-      "--json");
+      "2 error.");
+  cmd->footer(
+      "Examples:\n  medic evidence --service webui --limit 5\n"
+      "  medic evidence ev-mi3x9k2-1a2b3c4d --json");
   cmd->add_option("ID", o->id, "Evidence id (from a status, claim or gate verdict)");
   cmd->add_option("--service", o->service, "Only records about this service (or endpoint:NAME)");
   cmd->add_option("--limit", o->limit, "How many records to list (1-1000, default 20)");

@@ -124,7 +124,8 @@ void registerGate(CLI::App& root, const GlobalOptions& global, int& exit_status)
       "Through the running daemon when there is one (evidence stored, verdict published on\n"
       "validation_results, a failure raises an alert); without one, this command gathers the\n"
       "evidence itself (not stored) and `no_recovery` is unknown, hence failing.\n"
-      "Exit status: 0 pass, 1 fail, 2 error.\n\n"
+      "Exit status: 0 pass, 1 fail, 2 error.");
+  cmd->footer(
       "Examples:\n  medic gate 6\n  medic gate 0 --json | jq '.checks[] | select(.pass | not)'");
   cmd->add_option("N", *number, "Phase number, 0-9")->required()->check(CLI::Range(0, 9));
   cmd->callback([&global, &exit_status, number] { exit_status = run(global, *number); });
