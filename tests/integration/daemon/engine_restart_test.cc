@@ -1,6 +1,7 @@
 // The Docker engine restarted under medic: medic notices, reconnects, resyncs, waits its grace and
 // starts nothing twice. The test owns a private dockerd (its own socket, data and exec roots, no
-// bridge, no iptables) so restarting it disturbs nothing else on the machine.
+// iptables) so restarting it disturbs nothing else on the machine. Not --bridge=none: a dockerd
+// started with it deletes the host's docker0, and every later test that publishes a port fails.
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -46,7 +47,7 @@ class PrivateEngine {
       const std::string pid = "--pidfile=" + root_ + "/dockerd.pid";
       const std::string host_arg = "--host=" + host();
       execlp("dockerd", "dockerd", data.c_str(), exec.c_str(), pid.c_str(), host_arg.c_str(),
-             "--bridge=none", "--iptables=false", "--ip-masq=false", "--ip6tables=false",
+             "--iptables=false", "--ip-masq=false", "--ip6tables=false",
              static_cast<char*>(nullptr));
       _exit(127);
     }
