@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <regex>
 #include <sstream>
@@ -25,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 class Tmux {
  public:
   Tmux(const TempDir& dir, std::vector<std::string> command, int width, int height)
-      : socket_(dir.path() + "/tmux.sock") {
+      : socket_(dir.path() + "/tmux.sock"), status_file_(dir.path() + "/exit-status") {
     std::vector<std::string> argv = {"tmux",
                                      "-S",
                                      socket_,
@@ -39,7 +40,13 @@ class Tmux {
                                      std::to_string(width),
                                      "-y",
                                      std::to_string(height)};
-    // Several arguments: tmux runs the command directly, no shell.
+    // tmux may mark the pane dead on the terminal's EOF before it reaps the program, and then
+    // never reports #{pane_dead_status}; a fixed sh script (the command stays an argv) writes the
+    // status to a file before the pane ends, so it can always be read.
+    for (const char* a : {"sh", "-c", "f=$1; shift; \"$@\"; echo $? > \"$f\"", "sh"}) {
+      argv.emplace_back(a);
+    }
+    argv.push_back(status_file_);
     argv.insert(argv.end(), command.begin(), command.end());
     // Keep the pane after the program exits, so its exit status can be read.
     for (const char* a : {";", "set-option", "-g", "remain-on-exit", "on"}) argv.emplace_back(a);
@@ -61,16 +68,23 @@ class Tmux {
     args.insert(args.end(), keys.begin(), keys.end());
     (void)tmux(args);
   }
-  /// "1 0" when the program has exited with status 0 ("0 " while it runs).
+  /// "1 0" when the program has exited with status 0 ("0" while it runs).
   std::string paneDead() const {
-    auto r = tmux({"display-message", "-p", "-t", "top", "#{pane_dead} #{pane_dead_status}"});
-    auto s = r.out;
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
+    auto trim = [](std::string s) {
+      while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+      return s;
+    };
+    auto dead = trim(tmux({"display-message", "-p", "-t", "top", "#{pane_dead}"}).out);
+    if (dead != "1") return dead;
+    std::ifstream in(status_file_);
+    std::string status;
+    std::getline(in, status);
+    return "1 " + trim(status);
   }
 
  private:
   std::string socket_;
+  std::string status_file_;
   bool started_ = false;
   std::string error_;
 };
