@@ -48,9 +48,11 @@ class ScratchDir {
   fs::path path_;
 };
 
-int leftoverCaptureDirs() {
+/// Capture dirs left in `tmp`. The tests that count them point TMPDIR at their own scratch dir, so
+/// captures of tests running in parallel are not counted.
+int leftoverCaptureDirs(const fs::path& tmp) {
   int n = 0;
-  for (const auto& e : fs::directory_iterator(fs::temp_directory_path())) {
+  for (const auto& e : fs::directory_iterator(tmp)) {
     if (e.path().filename().string().rfind("medic-shot-", 0) == 0 &&
         e.path().filename().string().rfind("medic-shot-test-", 0) != 0) {
       ++n;
@@ -130,11 +132,12 @@ TEST(Screenshot, StoresWhatTheBrowserWroteWhenItIsAPng) {
   r.chromium = dir.script("browser", "for a in \"$@\"; do case \"$a\" in --screenshot=*) cp '" +
                                          source.string() + "' \"${a#--screenshot=}\";; esac; done");
   r.url = "http://127.0.0.1:1/";
-  const int before = leftoverCaptureDirs();
+  ::setenv("TMPDIR", dir.path().c_str(), 1);
+  const int before = leftoverCaptureDirs(dir.path());
   auto out = captureScreenshot(r);
   EXPECT_TRUE(out.ok) << out.error;
   EXPECT_EQ(out.png, kTinyPng);
-  EXPECT_EQ(leftoverCaptureDirs(), before);  // the profile and output dir are gone
+  EXPECT_EQ(leftoverCaptureDirs(dir.path()), before);  // the profile and output dir are gone
 }
 
 TEST(Screenshot, NotAPngIsAFailureWithTheBrowsersLastWords) {
@@ -155,13 +158,14 @@ TEST(Screenshot, AHangingBrowserIsKilledAtTheDeadlineAndCleanedUp) {
   r.chromium = dir.script("browser", "sleep 30 & sleep 30");
   r.url = "http://127.0.0.1:1/";
   r.timeout = Millis(300);
-  const int before = leftoverCaptureDirs();
+  ::setenv("TMPDIR", dir.path().c_str(), 1);
+  const int before = leftoverCaptureDirs(dir.path());
   auto out = captureScreenshot(r);
   EXPECT_FALSE(out.ok);
   EXPECT_TRUE(out.timed_out);
   EXPECT_LT(out.took, Millis(3000));
   EXPECT_NE(out.error.find("killed"), std::string::npos) << out.error;
-  EXPECT_EQ(leftoverCaptureDirs(), before);
+  EXPECT_EQ(leftoverCaptureDirs(dir.path()), before);
 }
 
 TEST(Screenshot, CancelStopsTheWaitAtOnce) {
