@@ -782,11 +782,9 @@ asio::awaitable<void> Daemon::takeSnapshot(const std::string& service, const std
   auto info = co_await docker_->inspectContainer(id);
   if (!info) co_return;
   auto spec = docker::specFromInspect(info->raw);
-  // The create body keeps the container's env so a recreate is faithful; secret values are
-  // sealed so they never sit in the store file in clear (opened again in recreate()).
-  if (secrets_ && spec.body.contains("Env") && spec.body["Env"].is_array()) {
-    spec.body["Env"] = secrets_->sealEnv(spec.body["Env"].get<std::vector<std::string>>());
-  }
+  // The create body keeps the container's env so a recreate is faithful; secrets in it (env,
+  // labels, cmd) are sealed so they never sit in the store file in clear (snapshotBody opens them).
+  if (secrets_) spec.body = secrets_->sealSpec(spec.body);
   nlohmann::json networks = nlohmann::json::array();
   if (info->raw.contains("NetworkSettings") && info->raw["NetworkSettings"].contains("Networks")) {
     for (auto it = info->raw["NetworkSettings"]["Networks"].begin();
@@ -813,24 +811,22 @@ asio::awaitable<void> Daemon::takeSnapshot(const std::string& service, const std
   }
 }
 
+Result<nlohmann::json> Daemon::snapshotBody(const store::SnapshotRecord& snap) const {
+  auto body = snap.spec_json.value("body", nlohmann::json::object());
+  if (!secrets_) return body;
+  return secrets_->openSpec(body);
+}
+
 asio::awaitable<Result<std::string>> Daemon::recreate(const std::string& service,
                                                       const store::SnapshotRecord& snap,
                                                       const std::string& current_id,
                                                       Millis stop_timeout) {
-  docker::ContainerSpec spec{snap.spec_json.value("name", snap.container_name),
-                             snap.spec_json.value("body", nlohmann::json::object())};
-  if (spec.body.contains("Env") && spec.body["Env"].is_array()) {
-    auto env = spec.body["Env"].get<std::vector<std::string>>();
-    if (secrets_) {
-      auto opened = secrets_->openEnv(env);
-      if (!opened) {
-        co_return Error::make(ErrorKind::kConflict,
-                              "cannot recreate " + service + " from its snapshot: " +
-                                  opened.error().message);
-      }
-      spec.body["Env"] = *opened;
-    }
+  auto body = snapshotBody(snap);
+  if (!body) {
+    co_return Error::make(ErrorKind::kConflict, "cannot recreate " + service +
+                                                    " from its snapshot: " + body.error().message);
   }
+  docker::ContainerSpec spec{snap.spec_json.value("name", snap.container_name), std::move(*body)};
   // Networks first: `docker-compose down` removes the project's network.
   for (const auto& net : snap.spec_json.value("networks", nlohmann::json::array())) {
     const std::string name = net.value("Name", "");

@@ -176,6 +176,8 @@ class Daemon {
   /// Whether `s` is still protected under the current config (after a reload).
   bool stillSelected(const services::ProtectedService& s) const;
   boost::asio::awaitable<void> wedgeForTest();
+  /// The create body a snapshot stored, with its sealed secrets opened.
+  Result<nlohmann::json> snapshotBody(const store::SnapshotRecord& snap) const;
   boost::asio::awaitable<Result<std::string>> recreate(const std::string& service,
                                                        const store::SnapshotRecord& snapshot,
                                                        const std::string& current_id,

@@ -410,9 +410,9 @@ asio::awaitable<deploy::StepDone> Daemon::deployStep(const std::string& id, depl
       const std::string name = containerNameOf(**snap);
       nlohmann::json old_image = nlohmann::json::object();
       if (auto img = co_await docker_->inspectImage((*snap)->image_id)) old_image = img->config;
-      docker::ContainerSpec spec{
-          name, deploy::specForImage((*snap)->spec_json.value("body", nlohmann::json()), old_image,
-                                     plan.image)};
+      auto body = snapshotBody(**snap);
+      if (!body) co_return fail("opening the snapshot's sealed secrets: " + body.error().message);
+      docker::ContainerSpec spec{name, deploy::specForImage(*body, old_image, plan.image)};
       const std::string old_id = report.value("old_container_id", "");
       if (plan.strategy == deploy::Strategy::kRecreate) {
         auto holder = co_await docker_->inspectContainer(old_id);

@@ -156,38 +156,108 @@ Result<std::string> SecretBox::open(std::string_view sealed) const {
   return plain;
 }
 
+namespace {
+
+/// The position after "NAME=" when `entry` is an env entry whose name is secret (the rule
+/// redactJson applies to strings in arrays), else npos.
+size_t secretEnvValueAt(std::string_view entry) {
+  const auto eq = entry.find('=');
+  if (eq == std::string_view::npos || eq == 0 || entry.find(' ') < eq) return std::string_view::npos;
+  return isSecretName(entry.substr(0, eq)) ? eq + 1 : std::string_view::npos;
+}
+
+}  // namespace
+
 std::vector<std::string> SecretBox::sealEnv(const std::vector<std::string>& env) const {
-  std::vector<std::string> out;
-  out.reserve(env.size());
-  for (const auto& entry : env) {
-    const auto eq = entry.find('=');
-    if (eq != std::string::npos && isSecretName(std::string_view(entry).substr(0, eq)) &&
-        !isSealed(std::string_view(entry).substr(eq + 1))) {
-      out.push_back(entry.substr(0, eq + 1) + seal(std::string_view(entry).substr(eq + 1)));
-    } else {
-      out.push_back(entry);
+  auto sealed = sealSpec(nlohmann::json(env));
+  return sealed.get<std::vector<std::string>>();
+}
+
+nlohmann::json SecretBox::sealSpec(const nlohmann::json& body) const {
+  auto sealString = [&](const std::string& s) -> nlohmann::json {
+    if (isSealed(s) || redactText(s) == s) return s;
+    return seal(s);
+  };
+  if (body.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto it = body.begin(); it != body.end(); ++it) {
+      const auto& v = it.value();
+      if (isSecretName(it.key()) && v.is_string() && !v.get<std::string>().empty() &&
+          !isSealed(v.get<std::string>())) {
+        out[it.key()] = seal(v.get<std::string>());
+      } else {
+        out[it.key()] = sealSpec(v);
+      }
     }
+    return out;
   }
-  return out;
+  if (body.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : body) {
+      if (v.is_string()) {
+        const auto& s = v.get_ref<const std::string&>();
+        const auto at = secretEnvValueAt(s);
+        if (at != std::string::npos) {
+          const std::string_view value = std::string_view(s).substr(at);
+          out.push_back(value.empty() || isSealed(value) ? s : s.substr(0, at) + seal(value));
+        } else {
+          out.push_back(sealString(s));
+        }
+        continue;
+      }
+      out.push_back(sealSpec(v));
+    }
+    return out;
+  }
+  if (body.is_string()) return sealString(body.get<std::string>());
+  return body;
+}
+
+Result<nlohmann::json> SecretBox::openSpec(const nlohmann::json& body) const {
+  if (body.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto it = body.begin(); it != body.end(); ++it) {
+      auto v = openSpec(it.value());
+      if (!v) return Error::make(v.error().kind, it.key() + ": " + v.error().message);
+      out[it.key()] = std::move(*v);
+    }
+    return out;
+  }
+  if (body.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : body) {
+      if (v.is_string()) {
+        const auto& s = v.get_ref<const std::string&>();
+        const auto eq = s.find('=');
+        if (!isSealed(s) && eq != std::string::npos &&
+            isSealed(std::string_view(s).substr(eq + 1))) {
+          auto plain = open(std::string_view(s).substr(eq + 1));
+          if (!plain) {
+            return Error::make(plain.error().kind, "environment variable " + s.substr(0, eq) +
+                                                       ": " + plain.error().message);
+          }
+          out.push_back(s.substr(0, eq + 1) + *plain);
+          continue;
+        }
+      }
+      auto opened = openSpec(v);
+      if (!opened) return opened;
+      out.push_back(std::move(*opened));
+    }
+    return out;
+  }
+  if (body.is_string() && isSealed(body.get_ref<const std::string&>())) {
+    auto plain = open(body.get_ref<const std::string&>());
+    if (!plain) return plain.error();
+    return nlohmann::json(*plain);
+  }
+  return body;
 }
 
 Result<std::vector<std::string>> SecretBox::openEnv(const std::vector<std::string>& env) const {
-  std::vector<std::string> out;
-  out.reserve(env.size());
-  for (const auto& entry : env) {
-    const auto eq = entry.find('=');
-    if (eq != std::string::npos && isSealed(std::string_view(entry).substr(eq + 1))) {
-      auto plain = open(std::string_view(entry).substr(eq + 1));
-      if (!plain) {
-        return Error::make(plain.error().kind, "environment variable " + entry.substr(0, eq) +
-                                                   ": " + plain.error().message);
-      }
-      out.push_back(entry.substr(0, eq + 1) + *plain);
-    } else {
-      out.push_back(entry);
-    }
-  }
-  return out;
+  auto opened = openSpec(nlohmann::json(env));
+  if (!opened) return opened.error();
+  return opened->get<std::vector<std::string>>();
 }
 
 std::string SecretBox::sealUrl(const std::string& url) const {

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/result.h"
 
 namespace medic::evidence {
@@ -29,10 +31,20 @@ class SecretBox {
   /// kBadRequest when `sealed` is not a value this key sealed (tampered, or another key).
   Result<std::string> open(std::string_view sealed) const;
 
-  /// "NAME=value" entries: values of secret-looking names (evidence::isSecretName) are sealed.
+  /// "NAME=value" entries: values of secret-looking names (evidence::isSecretName) are sealed, and
+  /// so is a whole entry that redactText would change (a token-shaped value under a plain name).
   std::vector<std::string> sealEnv(const std::vector<std::string>& env) const;
   /// Opens what sealEnv sealed; other entries pass through.
   Result<std::vector<std::string>> openEnv(const std::vector<std::string>& env) const;
+
+  /// A container's create body, as a snapshot keeps it: everything evidence::redactJson would hide
+  /// is sealed instead — string values under secret-named keys, secret env entries, and any string
+  /// redactText would change (a token in Cmd, Labels, Env under a plain name, a URL password) — so
+  /// the store holds nothing a redacted view would not show, yet the body opens back exactly.
+  nlohmann::json sealSpec(const nlohmann::json& body) const;
+  /// Opens every sealed string of a body sealSpec made; kBadRequest naming the place when a value
+  /// does not open with this key.
+  Result<nlohmann::json> openSpec(const nlohmann::json& body) const;
 
   /// scheme://user:password@host/... -> scheme://user:<sealed>@host/...; other URLs unchanged.
   std::string sealUrl(const std::string& url) const;

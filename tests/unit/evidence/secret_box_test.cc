@@ -82,5 +82,46 @@ TEST(SecretBox, KeyFileIsMadeOnceWithMode0600AndReused) {
   std::filesystem::remove_all(dir_pattern);
 }
 
+TEST(SecretBox, ASpecKeepsNothingARedactedViewWouldHideAndOpensBackExactly) {
+  auto box = SecretBox::withKeyForTest("k");
+  const std::string token = "ghpA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7";  // token-shaped, plain name
+  const nlohmann::json body = {
+      {"Image", "web:v2"},
+      {"Env", {"PATH=/usr/bin", "DB_PASSWORD=pw-canary", "APP_VERSION=" + token, "EMPTY="}},
+      {"Cmd", {"serve", "--upstream", "https://user:url-canary@db.local/x"}},
+      {"Labels", {{"com.docker.compose.service", "web"}, {"auth.secret", "label-canary"}}},
+      {"Healthcheck", {{"Test", {"CMD", "wget", "-q", "http://127.0.0.1/health"}}}},
+      {"StopTimeout", 10}};
+  const auto sealed = box.sealSpec(body);
+  const auto text = sealed.dump();
+  for (const std::string& canary : {token, std::string("pw-canary"), std::string("url-canary"),
+                                   std::string("label-canary")}) {
+    EXPECT_EQ(text.find(canary), std::string::npos) << canary << " in " << text;
+  }
+  // What holds no secret stays readable (and a snapshot diff stays meaningful).
+  EXPECT_EQ(sealed["Image"], "web:v2");
+  EXPECT_EQ(sealed["Env"][0], "PATH=/usr/bin");
+  EXPECT_EQ(sealed["Env"][3], "EMPTY=");
+  EXPECT_EQ(sealed["Env"][1].get<std::string>().rfind("DB_PASSWORD=medic-sealed:v1:", 0), 0u);
+  EXPECT_EQ(sealed["Labels"]["com.docker.compose.service"], "web");
+  EXPECT_EQ(sealed["Healthcheck"], body["Healthcheck"]);
+  EXPECT_EQ(sealed["StopTimeout"], 10);
+  EXPECT_EQ(box.sealSpec(sealed), sealed);  // sealing twice changes nothing
+
+  auto opened = box.openSpec(sealed);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(*opened, body);
+  // The env helpers follow the same rule.
+  const auto env = body["Env"].get<std::vector<std::string>>();
+  EXPECT_EQ(box.sealEnv(env), sealed["Env"].get<std::vector<std::string>>());
+  EXPECT_EQ(box.openEnv(box.sealEnv(env)).value(), env);
+
+  auto wrong = SecretBox::withKeyForTest("other").openSpec(sealed);
+  ASSERT_FALSE(wrong.ok());
+  // It names the field (the first sealed one in key order) and what to check.
+  EXPECT_EQ(wrong.error().message.rfind("Cmd: ", 0), 0u) << wrong.error().message;
+  EXPECT_NE(wrong.error().message.find("secret.key"), std::string::npos) << wrong.error().message;
+}
+
 }  // namespace
 }  // namespace medic::evidence
