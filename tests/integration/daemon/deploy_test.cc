@@ -133,7 +133,8 @@ class DeployTest : public DockerTest {
 };
 
 TEST_F(DeployTest, GoodImageIsDeployedValidatedAndBecomesTheSnapshot) {
-  auto c = TestContainer::start("deploy-good");
+  // A secret in the env: the snapshot seals it, and the new container still gets the real value.
+  auto c = TestContainer::start("deploy-good", {"-e", "DB_PASSWORD=deploy-canary-pw"});
   Sweep sweep{c.name()};
   WatchProcess w(dir_, config(c.name(), c.port()));
   protect(c, w);
@@ -145,6 +146,9 @@ TEST_F(DeployTest, GoodImageIsDeployedValidatedAndBecomesTheSnapshot) {
   EXPECT_EQ(c.inspect("{{.Config.Image}}"), "medic-testserver:v2");
   EXPECT_EQ(c.inspect("{{.Id}}"), report.value("new_container_id", ""));
   EXPECT_EQ(Sweep::containersNamed(c.name()).size(), 1u) << "the old copy is removed";
+  EXPECT_NE(c.inspect("{{json .Config.Env}}").find("DB_PASSWORD=deploy-canary-pw"),
+            std::string::npos)
+      << c.inspect("{{json .Config.Env}}");
   // Downtime: measured, and a recreate on one host port is not zero.
   const double down = report.value("downtime_seconds", -1.0);
   EXPECT_GT(down, 0.0) << report.dump(2);
