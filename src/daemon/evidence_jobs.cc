@@ -87,9 +87,10 @@ asio::awaitable<void> Daemon::retentionLoop() {
     if (stopping_) co_return;
     flushEvidence();
     const int64_t now_ms = toUnixMillis(now().wall);
-    auto outcome = co_await asio::co_spawn(
-        background_,
-        [worker_store, db, policy, now_ms]() -> asio::awaitable<RetentionOutcome> {
+    // The job is a named local, not a temporary inside the co_await: GCC 12 destroys such a
+    // temporary twice (its captured path was freed twice and the daemon aborted at the first
+    // prune).
+    auto job = [worker_store, db, policy, now_ms]() -> asio::awaitable<RetentionOutcome> {
           if (!*worker_store) {
             auto opened = store::Store::open(db);
             if (!opened) {
@@ -100,8 +101,8 @@ asio::awaitable<void> Daemon::retentionLoop() {
             *worker_store = std::move(*opened);
           }
           co_return enforceRetention(**worker_store, policy, now_ms);
-        },
-        asio::use_awaitable);
+        };
+    auto outcome = co_await asio::co_spawn(background_, std::move(job), asio::use_awaitable);
     if (!outcome.error.empty()) {
       spdlog::error("evidence retention: {}", outcome.error);
     } else if (outcome.deleted > 0) {
@@ -138,12 +139,11 @@ asio::awaitable<void> Daemon::screenshot(std::string service, uint64_t generatio
   request.url = probe.url;
   request.timeout = options_.config.evidence.screenshot_timeout;
   auto cancel = cancel_background_;
-  auto result = co_await asio::co_spawn(
-      background_,
-      [request, cancel]() -> asio::awaitable<probes::ScreenshotResult> {
-        co_return probes::captureScreenshot(request, cancel.get());
-      },
-      asio::use_awaitable);
+  // A named job, not a temporary inside the co_await (see retentionLoop).
+  auto job = [request, cancel]() -> asio::awaitable<probes::ScreenshotResult> {
+    co_return probes::captureScreenshot(request, cancel.get());
+  };
+  auto result = co_await asio::co_spawn(background_, std::move(job), asio::use_awaitable);
   if (stopping_ || !store_) co_return;
 
   nlohmann::json data = {{"url", probe.url},
