@@ -40,6 +40,7 @@ class WatchProcess {
       dup2(fd, 1);
       dup2(fd, 2);
       setpgid(0, 0);
+      setenv("LIBC_FATAL_STDERR_", "1", 1);  // glibc's abort messages to the log, not the tty
       for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
       const std::string listen = "127.0.0.1:" + std::to_string(port_);
       const std::string state = dir_.path() + "/state";
@@ -78,10 +79,26 @@ class WatchProcess {
   int exitStatus() const { return exit_status_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
+  /// Why the process is gone ("killed by signal 6", "exited with status 1"), or "" while it runs.
+  /// Does not reap it.
+  std::string gone() const {
+    if (pid_ <= 0) return exit_status_ == -1 ? "" : describeStatus(exit_status_);
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+        info.si_pid != pid_) {
+      return "";
+    }
+    return info.si_code == CLD_EXITED ? "exited with status " + std::to_string(info.si_status)
+                                      : "killed by signal " + std::to_string(info.si_status);
+  }
+  /// The daemon's output, and a last line saying so when it died on its own.
   std::string log() const {
     std::ifstream in(dir_.path() + "/watch.log");
     std::stringstream ss;
     ss << in.rdbuf();
+    if (pid_ > 0) {
+      if (auto why = gone(); !why.empty()) ss << "\n[medic watch " << why << "]\n";
+    }
     return ss.str();
   }
   /// GET /api/v1/services/{name} through the CLI's own client path (`medic status --json`).
@@ -97,15 +114,24 @@ class WatchProcess {
   }
   bool waitState(const std::string& name, const std::string& state,
                  std::chrono::milliseconds timeout = 30s) const {
-    return waitFor(
+    bool reached = false;
+    (void)waitFor(
         [&] {
+          if (!gone().empty()) return true;  // no use waiting for a daemon that died
           auto s = service(name);
-          return s.is_object() && s.value("state", "") == state;
+          reached = s.is_object() && s.value("state", "") == state;
+          return reached;
         },
         timeout, 100ms);
+    return reached;
   }
 
  private:
+  static std::string describeStatus(int status) {
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+    return "ended";
+  }
   const TempDir& dir_;
   std::string config_;
   int port_;
