@@ -52,6 +52,8 @@ struct ProbeConfig {
   /// http: extra request headers (e.g. Authorization, Cookie). Values of secret-looking names are
   /// redacted in evidence and sealed in the store.
   std::map<std::string, std::string> headers;
+
+  bool operator==(const ProbeConfig&) const = default;
 };
 
 struct RecoveryConfig {
@@ -93,6 +95,8 @@ struct EndpointConfig {
   ProbeConfig probe;  ///< kind http
   bool critical = false;
   Millis max_latency{0};  ///< 0 = no latency requirement
+
+  bool operator==(const EndpointConfig&) const = default;
 };
 
 /// What a phase gate requires of its services and endpoints (`require:` in medic.yaml).

@@ -128,14 +128,7 @@ Status Daemon::start() {
   asio::co_spawn(io_, resyncLoop(), asio::detached);
   asio::co_spawn(io_, statsLoop(), asio::detached);
   asio::co_spawn(io_, evidenceFlushLoop(), asio::detached);
-  for (const auto& ep : options_.config.endpoints) {
-    endpoints_.push_back(EndpointState{ep, probes::ProbeTracker(ep.probe.failure_threshold,
-                                                                 ep.probe.success_threshold),
-                                       std::nullopt, {}});
-  }
-  for (size_t i = 0; i < endpoints_.size(); ++i) {
-    asio::co_spawn(io_, endpointLoop(i), asio::detached);
-  }
+  startEndpoints();
   if (options_.test_hooks.wedge_after.count() > 0) {
     asio::co_spawn(io_, wedgeForTest(), asio::detached);
   }

@@ -132,6 +132,7 @@ class Daemon {
     probes::ProbeTracker tracker{1, 1};
     std::optional<check::EndpointResult> last;
     WallTime last_at{};
+    ShotState shot;  ///< when its probe asks for `screenshot: true`
   };
   /// The newest record of some kind about a service, as cited by the status.
   struct EvidenceRef {
@@ -156,12 +157,16 @@ class Daemon {
   /// Enforces evidence retention (age, size, what open incidents and unacked alerts cite) every
   /// evidence.prune_interval, on a worker thread with its own store connection.
   boost::asio::awaitable<void> retentionLoop();
-  /// Starts a screenshot of probe `index` of `service` when it asks for one and one is due: never
-  /// taken, its result changed, or the last is older than evidence.screenshot_interval.
+  /// Starts a screenshot of probe `index` of `service` (or of the endpoint whose subject is
+  /// `service`, index 0) when it asks for one and one is due: never taken, its result changed, or
+  /// the last is older than evidence.screenshot_interval.
   void maybeScreenshot(const std::string& service, uint64_t generation, size_t index,
                        const config::ProbeConfig& probe, bool ok, const std::string& probe_evidence);
   boost::asio::awaitable<void> screenshot(std::string service, uint64_t generation, size_t index,
                                           config::ProbeConfig probe, std::string probe_evidence);
+  /// The screenshot state of probe `index` of a service, or of an endpoint (subject
+  /// "endpoint:NAME"), while `generation` is still current; nullptr otherwise.
+  ShotState* findShot(const std::string& subject, uint64_t generation, size_t index);
   void flushEvidence();
   static constexpr Millis kEvidenceFlushInterval{500};
   boost::asio::awaitable<void> resync();
@@ -210,7 +215,10 @@ class Daemon {
   void validationAlert(const std::string& key, const std::string& service, bool failed,
                        const std::string& title, const std::string& text);
   /// Endpoints (endpoints.cc): one loop each, on its own interval, with ProbeTracker hysteresis.
-  boost::asio::awaitable<void> endpointLoop(size_t index);
+  /// startEndpoints (at start and on reload) rebuilds them from the config, keeping the state of
+  /// endpoints whose definition did not change, and starts a new generation of loops.
+  void startEndpoints();
+  boost::asio::awaitable<void> endpointLoop(size_t index, uint64_t generation);
   nlohmann::json endpointsJson(WallTime now) const;
   /// Publishes on a channel (DESIGN §5); failures are logged, never fatal.
   void publish(std::string channel, std::string type, std::string service, std::string severity,
@@ -284,6 +292,7 @@ class Daemon {
   std::vector<store::EvidenceRecord> pending_evidence_;  ///< probe evidence not yet flushed
   std::map<std::string, EvidenceRef> docker_evidence_;  ///< service → newest docker_state record
   std::vector<EndpointState> endpoints_;
+  uint64_t endpoints_generation_ = 0;  ///< a loop whose generation is gone ends
   uint64_t state_version_ = 0;  ///< bumped whenever anything the status shows may have changed
   mutable std::optional<nlohmann::json> services_cache_;
   mutable std::string services_cache_text_;  ///< services_cache_, serialized once per version

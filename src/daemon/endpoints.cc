@@ -5,6 +5,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include "core/log.h"
 #include "daemon/daemon.h"
 #include "evidence/gates.h"
@@ -29,15 +33,52 @@ std::string endpointState(probes::ProbeState s) {
 
 }  // namespace
 
-asio::awaitable<void> Daemon::endpointLoop(size_t index) {
+void Daemon::startEndpoints() {
+  // The same definition keeps its state (hysteresis, last result, screenshots) across a reload.
+  std::vector<EndpointState> next;
+  for (const auto& cfg : options_.config.endpoints) {
+    auto kept = std::find_if(endpoints_.begin(), endpoints_.end(),
+                             [&](const EndpointState& e) { return e.config == cfg; });
+    if (kept != endpoints_.end()) {
+      next.push_back(std::move(*kept));
+      next.back().shot.in_flight = false;  // a capture still running belongs to the old loops
+      continue;
+    }
+    next.push_back(EndpointState{
+        cfg, probes::ProbeTracker(cfg.probe.failure_threshold, cfg.probe.success_threshold),
+        std::nullopt, {}, {}});
+  }
+  for (const auto& old : endpoints_) {
+    if (std::none_of(next.begin(), next.end(),
+                     [&](const EndpointState& e) { return e.config.name == old.config.name; })) {
+      // A removed endpoint's failure alert would otherwise fire forever.
+      if (alerts_) {
+        (void)alerts_->resolve("endpoint_failed:" + evidence::endpointSubject(old.config.name),
+                               now().wall);
+      }
+    }
+  }
+  endpoints_ = std::move(next);
+  const uint64_t generation = ++endpoints_generation_;
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    asio::co_spawn(io_, endpointLoop(i, generation), asio::detached);
+  }
+}
+
+asio::awaitable<void> Daemon::endpointLoop(size_t index, uint64_t generation) {
   const Millis interval = std::max(endpoints_.at(index).config.probe.interval, Millis(50));
-  while (!stopping_) {
+  auto current = [&] { return !stopping_ && generation == endpoints_generation_; };
+  while (current()) {
     const auto started = std::chrono::steady_clock::now();
     const auto config = endpoints_.at(index).config;  // copy: nothing may change while we await
     std::vector<evidence::Evidence> evidence;
     auto result = co_await check::probeEndpoint(config, SystemClock(), evidence);
-    if (stopping_) co_return;
+    if (!current()) co_return;  // stopping, or a reload replaced this endpoint list
     for (const auto& ev : evidence) recordEvidence(ev);
+    const std::string subject = evidence::endpointSubject(config.name);
+    if (config.probe.screenshot) {
+      maybeScreenshot(subject, generation, 0, config.probe, result.ok, result.evidence_id);
+    }
     auto& ep = endpoints_.at(index);
     const auto changed = ep.tracker.record(result.ok);
     ep.last = result;
@@ -49,7 +90,6 @@ asio::awaitable<void> Daemon::endpointLoop(size_t index) {
     }
     if (changed && *changed != probes::ProbeState::kUnknown) {
       const bool failing = *changed == probes::ProbeState::kFailing;
-      const std::string subject = evidence::endpointSubject(config.name);
       const std::string text =
           failing
               ? "endpoint " + config.name + " (" + config.probe.url + ") fails: " + result.summary
@@ -91,6 +131,7 @@ asio::awaitable<void> Daemon::endpointLoop(size_t index) {
       asio::steady_timer t(co_await asio::this_coro::executor, interval - elapsed);
       co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     }
+    if (!current()) co_return;
   }
 }
 
@@ -113,6 +154,10 @@ nlohmann::json Daemon::endpointsJson(WallTime t) const {
       j["evidence"] = {ep.last->evidence_id};
       j["evidence_age_seconds"] = std::max(0.0, toSeconds(t - ep.last_at));
     }
+    // The newest picture of the page, cited next to the probe's own record.
+    j["screenshot"] = ep.shot.evidence_id.empty() ? nlohmann::json(nullptr)
+                                                  : nlohmann::json(ep.shot.evidence_id);
+    if (!ep.shot.evidence_id.empty()) j["evidence"].push_back(ep.shot.evidence_id);
     arr.push_back(std::move(j));
   }
   return arr;

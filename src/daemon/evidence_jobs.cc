@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "daemon/daemon.h"
+#include "evidence/gates.h"
 #include "evidence/evidence.h"
 #include "evidence/retention.h"
 #include "probes/probe.h"
@@ -117,9 +118,10 @@ asio::awaitable<void> Daemon::retentionLoop() {
 void Daemon::maybeScreenshot(const std::string& service, uint64_t generation, size_t index,
                              const config::ProbeConfig& probe, bool ok,
                              const std::string& probe_evidence) {
-  auto pit = probes_.find(service);
-  if (pit == probes_.end() || !pit->second || stopping_ || !store_) return;
-  auto& shot = pit->second->shots[index];
+  if (stopping_ || !store_) return;
+  ShotState* found = findShot(service, generation, index);
+  if (found == nullptr) return;
+  auto& shot = *found;
   if (shot.in_flight) return;
   const auto t = now().steady;
   const bool due = !shot.last_at || shot.last_ok != ok ||
@@ -130,6 +132,22 @@ void Daemon::maybeScreenshot(const std::string& service, uint64_t generation, si
   shot.last_ok = ok;
   asio::co_spawn(io_, screenshot(service, generation, index, probe, probe_evidence),
                  asio::detached);
+}
+
+Daemon::ShotState* Daemon::findShot(const std::string& subject, uint64_t generation,
+                                     size_t index) {
+  if (subject.rfind(evidence::endpointSubject(""), 0) == 0) {
+    if (generation != endpoints_generation_) return nullptr;
+    for (auto& ep : endpoints_) {
+      if (evidence::endpointSubject(ep.config.name) == subject) return &ep.shot;
+    }
+    return nullptr;
+  }
+  auto pit = probes_.find(subject);
+  if (pit == probes_.end() || !pit->second || pit->second->generation != generation) {
+    return nullptr;
+  }
+  return &pit->second->shots[index];
 }
 
 asio::awaitable<void> Daemon::screenshot(std::string service, uint64_t generation, size_t index,
@@ -173,10 +191,8 @@ asio::awaitable<void> Daemon::screenshot(std::string service, uint64_t generatio
   if (auto st = store_->putEvidenceWithBlob(rec, result.ok ? result.png : std::string()); !st) {
     spdlog::error("{}: screenshot not stored: {}", service, st.error().message);
   }
-  auto pit = probes_.find(service);
-  ShotState* shot = nullptr;
-  if (pit != probes_.end() && pit->second && pit->second->generation == generation) {
-    shot = &pit->second->shots[index];
+  ShotState* shot = findShot(service, generation, index);
+  if (shot != nullptr) {
     shot->in_flight = false;
     shot->evidence_id = ev.id;
     ++state_version_;

@@ -101,6 +101,9 @@ Status Daemon::reload(config::Config next) {
   for (const auto& [name, s] : services_) defs.push_back(toDef(s));
   core_->setServices(defs);
 
+  // Endpoints: the new list, with the state of unchanged ones kept and new loops started.
+  startEndpoints();
+
   if (fresh_alerts) {
     if (auto st = fresh_alerts->start(); !st) spdlog::error("alerts: {}", st.error().message);
     if (alerts_) {

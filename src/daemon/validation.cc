@@ -232,6 +232,16 @@ asio::awaitable<Response> Daemon::answerGate(Request req) {
   }
   for (const auto& ep : options_.config.endpoints) in.endpoints.push_back(ep.name);
   in.evidence = facts->evidence;
+  // The newest screenshots of endpoints (`screenshot: true`): a picture is not taken fresh for a
+  // gate (it takes seconds), but one as fresh as the phase allows is cited with the probe.
+  if (store_) {
+    for (const auto& ep : endpoints_) {
+      if (ep.shot.evidence_id.empty()) continue;
+      if (auto rec = store_->getEvidence(ep.shot.evidence_id); rec && *rec) {
+        in.evidence.push_back(fromRecord(**rec));
+      }
+    }
+  }
   in.current = facts->current;
   const auto path = std::filesystem::path(options_.state_dir) / "baseline.json";
   if (std::filesystem::exists(path)) {
@@ -251,7 +261,7 @@ asio::awaitable<Response> Daemon::answerGate(Request req) {
   auto j = verdict.toJson();
   nlohmann::json records = nlohmann::json::array();
   const auto ids = verdict.evidenceIds();
-  for (const auto& e : facts->evidence) {
+  for (const auto& e : in.evidence) {
     if (std::find(ids.begin(), ids.end(), e.id) != ids.end()) records.push_back(e.toJson());
   }
   j["evidence_records"] = records;

@@ -127,6 +127,10 @@ GateCheck endpointCheck(const std::string& endpoint, const GateInputs& in, Milli
     return c;
   }
   c.evidence_ids = {e->id};
+  // A picture of the page (`screenshot: true`), when one is as fresh as the verdict needs.
+  if (const auto* shot = newestOf(in.evidence, subject, kScreenshot, in.now - max_age)) {
+    c.evidence_ids.push_back(shot->id);
+  }
   c.pass = e->data.value("ok", false);
   c.reason = e->data.value("summary", c.pass ? "answers" : "failed");
   return c;

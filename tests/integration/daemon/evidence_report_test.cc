@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -173,6 +174,84 @@ TEST_F(EvidenceReportTest, ScreenshotOfALocalPageIsAValidPngServedByTheApi) {
   EXPECT_EQ(httpGet(watch.port(), "/api/v1/evidence/" + probe_id + "/screenshot", 5s).status, 404);
   // The probe record the screenshot was taken for is cited by it.
   EXPECT_TRUE(ev["data"]["probe_evidence"].is_string());
+}
+
+// An endpoint may ask for screenshots too, and phase 9's verdict cites the picture. A SIGHUP with
+// a changed `endpoints:` list takes effect without a restart: a new endpoint is probed, a removed
+// one disappears, an unchanged one keeps its screenshot.
+TEST_F(EvidenceReportTest, EndpointScreenshotsAreCitedAndTheEndpointListFollowsAReload) {
+  if (access("/usr/bin/chromium", X_OK) != 0) {
+    GTEST_FAIL() << "chromium missing: apt-get install chromium (scripts/install-deps.sh)";
+  }
+  auto c = TestContainer::start("report-endpoint");
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  const std::string base = "http://127.0.0.1:" + std::to_string(c.port());
+  auto endpoints = [&](bool with_site, bool with_api) {
+    std::string y = "evidence:\n  screenshot_timeout: 60s\nendpoints:\n";
+    if (with_site) {
+      y += "  - name: site\n    url: " + base + "/\n    interval: 250ms\n    screenshot: true\n";
+    }
+    if (with_api) y += "  - name: api\n    url: " + base + "/health\n    interval: 250ms\n";
+    return y;
+  };
+  const auto cfg = config(c, "", endpoints(true, false));
+  WatchProcess watch(dir_, cfg);
+  auto endpointsNow = [&] {
+    auto r = httpGet(watch.port(), "/api/v1/status", 5s);
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    return j.is_object() && j["endpoints"].is_array() ? j["endpoints"] : nlohmann::json::array();
+  };
+  auto named = [&](const std::string& name) -> nlohmann::json {
+    for (const auto& e : endpointsNow()) {
+      if (e.value("name", "") == name) return e;
+    }
+    return nullptr;
+  };
+  std::string shot_id;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto e = named("site");
+        if (!e.is_object() || !e["screenshot"].is_string()) return false;
+        shot_id = e["screenshot"].get<std::string>();
+        return true;
+      },
+      90s, 250ms))
+      << endpointsNow().dump(2) << watch.log();
+  auto rec = nlohmann::json::parse(httpGet(watch.port(), "/api/v1/evidence/" + shot_id, 5s).body);
+  EXPECT_EQ(rec["kind"], "screenshot");
+  EXPECT_EQ(rec["service"], "endpoint:site");
+  EXPECT_TRUE(rec["data"]["ok"].get<bool>()) << rec.dump(2);
+  EXPECT_EQ(rec["data"]["url"], base + "/");
+  auto png = httpGet(watch.port(), "/api/v1/evidence/" + shot_id + "/screenshot", 10s);
+  ASSERT_EQ(png.status, 200) << png.body;
+  EXPECT_EQ(png.body.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  // The endpoint's status and phase 9's verdict cite the picture next to the probe record.
+  const auto cited = named("site")["evidence"];
+  EXPECT_NE(std::find(cited.begin(), cited.end(), shot_id), cited.end()) << cited.dump();
+  auto gate = runMedic(
+      {"gate", "9", "--json", "--url", watch.url(), "--state-dir", dir_.path() + "/state"}, 30s);
+  EXPECT_EQ(gate.exit_code, 0) << gate.out << gate.err;
+  EXPECT_NE(gate.out.find(shot_id), std::string::npos) << gate.out;
+
+  // Reload: api added. site unchanged keeps its screenshot; api is probed and answers.
+  (void)config(c, "", endpoints(true, true));  // rewrites medic.yaml
+  watch.signal(SIGHUP);
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto e = named("api");
+        return e.is_object() && e.value("state", "") == "healthy";
+      },
+      20s, 200ms))
+      << endpointsNow().dump(2) << watch.log();
+  EXPECT_TRUE(named("site")["screenshot"].is_string()) << endpointsNow().dump(2);
+  // Reload: site removed. It leaves the status; api goes on.
+  (void)config(c, "", endpoints(false, true));
+  watch.signal(SIGHUP);
+  ASSERT_TRUE(waitFor([&] { return endpointsNow().size() == 1u; }, 20s, 200ms))
+      << endpointsNow().dump(2) << watch.log();
+  EXPECT_EQ(endpointsNow()[0]["name"], "api");
+  EXPECT_TRUE(watch.waitState("web", "healthy", 5s)) << watch.log();
 }
 
 TEST_F(EvidenceReportTest, MissingChromiumIsNotedAndNothingElseChanges) {

@@ -134,6 +134,26 @@ TEST(Gates, EndpointsAnswerOnFreshEvidence) {
   EXPECT_EQ(evaluateGate(phase(6), in).checks.size(), 4u);
 }
 
+TEST(Gates, AnEndpointVerdictCitesAFreshScreenshotOfThePage) {
+  auto in = inputs({});
+  in.endpoints = {"site"};
+  auto site = endpoint("site", kNow - 1s, true);
+  auto old_shot =
+      makeEvidence(kScreenshot, endpointSubject("site"), {{"ok", true}}, kNow - 10min);
+  in.evidence = {site, old_shot};
+  auto v = evaluateGate(phase(9), in);
+  EXPECT_EQ(find(v, "endpoints_answer", "site")->evidence_ids, std::vector<std::string>{site.id})
+      << "a picture older than the phase's evidence age is not cited";
+  auto shot = makeEvidence(kScreenshot, endpointSubject("site"), {{"ok", true}}, kNow - 2s);
+  auto other = makeEvidence(kScreenshot, endpointSubject("api"), {{"ok", true}}, kNow - 1s);
+  in.evidence.push_back(shot);
+  in.evidence.push_back(other);
+  v = evaluateGate(phase(9), in);
+  EXPECT_TRUE(v.pass) << v.reason;
+  EXPECT_EQ(find(v, "endpoints_answer", "site")->evidence_ids,
+            (std::vector<std::string>{site.id, shot.id}));
+}
+
 TEST(Gates, NothingToCheckIsNotAPass) {
   GateInputs in;
   in.now = kNow;
