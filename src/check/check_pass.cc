@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "probes/exec_probe.h"
 #include "probes/probe.h"
 
 namespace medic::check {
@@ -13,14 +14,37 @@ namespace asio = boost::asio;
 
 namespace {
 
-asio::awaitable<probes::ProbeOutcome> runOne(config::ProbeConfig probe) {
+asio::awaitable<probes::ProbeOutcome> runExec(config::ProbeConfig probe, docker::DockerApi* docker,
+                                              std::string container_id) {
+  probes::ExecRun run;
+  if (docker == nullptr || container_id.empty()) {
+    run.error = "no running container to exec in";
+    co_return probes::execOutcome(probe, run);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto r = co_await docker->exec(container_id, probe.argv, probe.timeout);
+  run.took = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+  if (!r) {
+    run.error = r.error().message;
+  } else {
+    run.exit_code = r->exit_code;
+    run.output = r->output;
+    run.timed_out = r->timed_out;
+  }
+  co_return probes::execOutcome(probe, run);
+}
+
+asio::awaitable<probes::ProbeOutcome> runOne(config::ProbeConfig probe, docker::DockerApi* docker,
+                                             std::string container_id) {
   switch (probe.kind) {
     case config::ProbeKind::kHttp: co_return co_await probes::runHttpProbe(probe);
     case config::ProbeKind::kTcp: co_return co_await probes::runTcpProbe(probe);
+    case config::ProbeKind::kExec:
+      co_return co_await runExec(std::move(probe), docker, std::move(container_id));
     default: break;
   }
   probes::ProbeOutcome out;
-  out.ok = true;  // docker-health probes are judged from the inspect; exec/command run in the daemon
+  out.ok = true;  // docker-health probes are judged from the inspect; command probes are not run
   out.summary = "not run in a check pass";
   co_return out;
 }
@@ -28,21 +52,22 @@ asio::awaitable<probes::ProbeOutcome> runOne(config::ProbeConfig probe) {
 }  // namespace
 
 asio::awaitable<std::vector<services::ProbeResult>> runProbes(
-    const services::ProtectedService& service, const Clock& clock,
+    const services::ProtectedService& service, docker::DockerApi* docker, const Clock& clock,
     std::vector<evidence::Evidence>& out) {
   std::vector<services::ProbeResult> results;
   std::vector<config::ProbeConfig> runnable;
   for (const auto& p : service.probes) {
-    if (p.kind == config::ProbeKind::kHttp || p.kind == config::ProbeKind::kTcp) {
-      runnable.push_back(p);
-    }
+    if (probes::runsAsProbe(p.kind)) runnable.push_back(p);
   }
   if (runnable.empty()) co_return results;
+  const std::string container_id = service.container ? service.container->id : "";
   auto ex = co_await asio::this_coro::executor;
   // Start all probes at once so one slow probe does not delay the others.
-  using Op = decltype(asio::co_spawn(ex, runOne(runnable[0]), asio::deferred));
+  using Op = decltype(asio::co_spawn(ex, runOne(runnable[0], docker, container_id), asio::deferred));
   std::vector<Op> ops;
-  for (const auto& p : runnable) ops.push_back(asio::co_spawn(ex, runOne(p), asio::deferred));
+  for (const auto& p : runnable) {
+    ops.push_back(asio::co_spawn(ex, runOne(p, docker, container_id), asio::deferred));
+  }
   auto [order, errors, outcomes] =
       co_await asio::experimental::make_parallel_group(std::move(ops))
           .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
@@ -107,7 +132,7 @@ asio::awaitable<ServiceReport> checkService(docker::DockerApi& docker,
   sr.docker_evidence_id = ev.id;
   out.push_back(std::move(ev));
   if (sr.container && sr.container->state.running && !sr.container->state.paused) {
-    sr.probes = co_await runProbes(service, clock, out);
+    sr.probes = co_await runProbes(service, &docker, clock, out);
   }
   sr.verdict = services::judge(service, sr.container, sr.docker_evidence_id, sr.probes);
   co_return sr;

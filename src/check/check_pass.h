@@ -53,10 +53,11 @@ boost::asio::awaitable<ServiceReport> checkService(docker::DockerApi& docker,
                                                    size_t listed, const Clock& clock,
                                                    std::vector<evidence::Evidence>& out);
 
-/// Runs the probes of one service concurrently and returns results in probe order, with their
-/// evidence appended to `out`.
+/// Runs the probes of one service concurrently and returns results in probe order (the probes
+/// probes::runsAsProbe runs), with their evidence appended to `out`. `exec` probes run in the
+/// service's container through `docker`.
 boost::asio::awaitable<std::vector<services::ProbeResult>> runProbes(
-    const services::ProtectedService& service, const Clock& clock,
+    const services::ProtectedService& service, docker::DockerApi* docker, const Clock& clock,
     std::vector<evidence::Evidence>& out);
 
 }  // namespace medic::check

@@ -7,6 +7,7 @@
 
 #include "core/duration.h"
 #include "evidence/gates.h"
+#include "probes/exec_probe.h"
 #include "probes/probe.h"
 
 namespace medic::check {
@@ -46,9 +47,7 @@ asio::awaitable<EndpointResult> probeEndpoint(const config::EndpointConfig& endp
 std::vector<std::string> probeNames(const services::ProtectedService& service) {
   std::vector<std::string> out;
   for (const auto& p : service.probes) {
-    if (p.kind == config::ProbeKind::kHttp || p.kind == config::ProbeKind::kTcp) {
-      out.push_back(probes::describeProbe(p));
-    }
+    if (probes::runsAsProbe(p.kind)) out.push_back(probes::describeProbe(p));
   }
   return out;
 }

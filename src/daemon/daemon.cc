@@ -1,4 +1,5 @@
 #include "daemon/daemon.h"
+#include "probes/exec_probe.h"
 
 #include <unistd.h>
 
@@ -687,7 +688,7 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
     if (runnable || (st != nullptr && (st->state == "verifying" || st->state == "healthy" ||
                                        st->state == "starting" || st->state == "unknown"))) {
       std::vector<evidence::Evidence> evidence;
-      auto results = co_await check::runProbes(svc, SystemClock(), evidence);
+      auto results = co_await check::runProbes(svc, docker_.get(), SystemClock(), evidence);
       pit = probes_.find(service);
       if (pit == probes_.end() || !pit->second || pit->second->generation != generation) co_return;
       auto& ps = *pit->second;
@@ -695,18 +696,14 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
       if (ps.trackers.size() != results.size()) {
         ps.trackers.clear();
         for (const auto& p : svc.probes) {
-          if (p.kind == config::ProbeKind::kHttp || p.kind == config::ProbeKind::kTcp) {
-            ps.trackers.emplace_back(p.failure_threshold, p.success_threshold);
-          }
+          if (probes::runsAsProbe(p.kind)) ps.trackers.emplace_back(p.failure_threshold, p.success_threshold);
         }
       }
       bool all_passing = true, any_failing = false, all_failing_timed_out = true;
       std::vector<std::string> ids;
       std::vector<config::ProbeConfig> runnable;  // the probes behind `results`, in order
       for (const auto& p : svc.probes) {
-        if (p.kind == config::ProbeKind::kHttp || p.kind == config::ProbeKind::kTcp) {
-          runnable.push_back(p);
-        }
+        if (probes::runsAsProbe(p.kind)) runnable.push_back(p);
       }
       for (size_t i = 0; i < results.size() && i < ps.trackers.size(); ++i) {
         ps.trackers[i].record(results[i].ok);

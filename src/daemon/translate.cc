@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "probes/exec_probe.h"
+
 namespace medic::daemon {
 namespace {
 
@@ -65,7 +67,7 @@ supervisor::ServiceDef toDef(const services::ProtectedService& s) {
   d.depends_on = s.depends_on;
   d.recovery = s.recovery;
   for (const auto& p : s.probes) {
-    if (p.kind == config::ProbeKind::kHttp || p.kind == config::ProbeKind::kTcp) d.has_probes = true;
+    if (probes::runsAsProbe(p.kind)) d.has_probes = true;
   }
   d.compose_managed = !s.match.compose_project.empty() ||
                       (s.container && s.container->labels.count(services::kLabelComposeProject) > 0);
