@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "probes/command_probe.h"
 #include "probes/exec_probe.h"
 #include "probes/probe.h"
 
@@ -35,16 +36,18 @@ asio::awaitable<probes::ProbeOutcome> runExec(config::ProbeConfig probe, docker:
 }
 
 asio::awaitable<probes::ProbeOutcome> runOne(config::ProbeConfig probe, docker::DockerApi* docker,
-                                             std::string container_id) {
+                                             probes::CommandTarget target) {
   switch (probe.kind) {
     case config::ProbeKind::kHttp: co_return co_await probes::runHttpProbe(probe);
     case config::ProbeKind::kTcp: co_return co_await probes::runTcpProbe(probe);
     case config::ProbeKind::kExec:
-      co_return co_await runExec(std::move(probe), docker, std::move(container_id));
+      co_return co_await runExec(std::move(probe), docker, std::move(target.container_id));
+    case config::ProbeKind::kCommand:
+      co_return co_await probes::runCommandProbe(probe, std::move(target));
     default: break;
   }
   probes::ProbeOutcome out;
-  out.ok = true;  // docker-health probes are judged from the inspect; command probes are not run
+  out.ok = true;  // docker-health probes are judged from the inspect
   out.summary = "not run in a check pass";
   co_return out;
 }
@@ -60,13 +63,15 @@ asio::awaitable<std::vector<services::ProbeResult>> runProbes(
     if (probes::runsAsProbe(p.kind)) runnable.push_back(p);
   }
   if (runnable.empty()) co_return results;
-  const std::string container_id = service.container ? service.container->id : "";
+  const probes::CommandTarget target{service.name,
+                                     service.container ? service.container->name : "",
+                                     service.container ? service.container->id : ""};
   auto ex = co_await asio::this_coro::executor;
   // Start all probes at once so one slow probe does not delay the others.
-  using Op = decltype(asio::co_spawn(ex, runOne(runnable[0], docker, container_id), asio::deferred));
+  using Op = decltype(asio::co_spawn(ex, runOne(runnable[0], docker, target), asio::deferred));
   std::vector<Op> ops;
   for (const auto& p : runnable) {
-    ops.push_back(asio::co_spawn(ex, runOne(p, docker, container_id), asio::deferred));
+    ops.push_back(asio::co_spawn(ex, runOne(p, docker, target), asio::deferred));
   }
   auto [order, errors, outcomes] =
       co_await asio::experimental::make_parallel_group(std::move(ops))

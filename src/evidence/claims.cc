@@ -36,7 +36,9 @@ bool parseClaimExpect(const std::string& text, ClaimExpect& out) {
 
 namespace {
 
-bool isProbe(const Evidence& e) { return e.kind == kHttp || e.kind == kTcp || e.kind == kExec; }
+bool isProbe(const Evidence& e) {
+  return e.kind == kHttp || e.kind == kTcp || e.kind == kExec || e.kind == kCommand;
+}
 
 /// Newest docker_state, and newest record per probe, among fresh records.
 struct Fresh {

@@ -15,6 +15,7 @@ inline constexpr const char* kDockerState = "docker_state";
 inline constexpr const char* kHttp = "http";
 inline constexpr const char* kTcp = "tcp";
 inline constexpr const char* kExec = "exec";
+inline constexpr const char* kCommand = "command";  ///< a command probe run on the host
 inline constexpr const char* kResources = "resources";
 inline constexpr const char* kScreenshot = "screenshot";
 inline constexpr const char* kEvent = "docker_event";

@@ -24,7 +24,7 @@ std::string lastLine(const std::string& text) {
 
 bool runsAsProbe(config::ProbeKind kind) {
   return kind == config::ProbeKind::kHttp || kind == config::ProbeKind::kTcp ||
-         kind == config::ProbeKind::kExec;
+         kind == config::ProbeKind::kExec || kind == config::ProbeKind::kCommand;
 }
 
 ProbeOutcome execOutcome(const config::ProbeConfig& probe, const ExecRun& run) {

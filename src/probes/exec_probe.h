@@ -1,6 +1,7 @@
 #pragma once
-/// An `exec` probe's verdict from what `docker exec` returned: pure, so its wording and limits are
-/// unit-tested without an engine (the check pass runs the exec through docker::DockerApi).
+/// An `exec` (or `command`) probe's verdict from what the run returned: pure, so its wording and
+/// limits are unit-tested without an engine (the check pass runs an exec through
+/// docker::DockerApi, a command through probes::runCommandProbe).
 
 #include <string>
 #include <vector>
@@ -28,8 +29,7 @@ inline constexpr size_t kExecOutputLimit = 2048;
 /// <last output line>", "timed out after 2s (killed)", "exec failed: <engine message>".
 ProbeOutcome execOutcome(const config::ProbeConfig& probe, const ExecRun& run);
 
-/// http, tcp and exec probes run as probes; `docker` is judged from the inspect, and `command`
-/// probes are not run by this version (docs/config.md says so).
+/// http, tcp, exec and command probes run as probes; `docker` is judged from the inspect.
 bool runsAsProbe(config::ProbeKind kind);
 
 }  // namespace medic::probes

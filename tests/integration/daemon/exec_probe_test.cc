@@ -66,6 +66,38 @@ TEST_F(ExecProbeTest, CheckRunsTheCommandInsideTheContainerAndCitesItsEvidence) 
   EXPECT_NE(fail.out.find("not ready"), std::string::npos) << fail.out;
 }
 
+// A `command` probe runs on the host; the container reaches it only through the environment.
+TEST_F(ExecProbeTest, CheckRunsACommandProbeOnTheHostWithTheContainerInItsEnvironment) {
+  auto c = TestContainer::start("command-check");
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  ASSERT_TRUE(waitFor([&] { return c.inspect("{{.State.Health.Status}}") == "healthy"; }, 30s,
+                      100ms));
+  const std::string flag = dir_.path() + "/ready";
+  auto cfg = dir_.write(
+      "medic.yaml",
+      "select:\n  labels: false\nservices:\n  web:\n    match:\n      container: " + c.name() +
+          "\n    probes:\n      - command: [/bin/sh, -c, 'echo \"checked $MEDIC_CONTAINER\"; "
+          "test -e " + flag + "']\n        timeout: 5s\n");
+  auto fail = check(cfg);
+  EXPECT_NE(fail.exit_code, 0) << fail.out;
+  EXPECT_NE(fail.out.find("exit 1 in"), std::string::npos) << fail.out;
+  EXPECT_NE(fail.out.find("checked " + c.name()), std::string::npos) << fail.out;
+  dir_.write("ready", "");
+  auto pass = check(cfg);
+  EXPECT_EQ(pass.exit_code, 0) << pass.out << pass.err;
+  auto j = nlohmann::json::parse(pass.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << pass.out;
+  bool record = false;
+  for (const auto& ev : j.value("evidence", nlohmann::json::array())) {
+    if (ev.value("kind", "") == "command") {
+      record = true;
+      EXPECT_EQ(ev["data"]["exit_code"], 0) << ev.dump(2);
+    }
+  }
+  EXPECT_TRUE(record) << j.dump(2);
+}
+
 TEST_F(ExecProbeTest, WatchRepairsAContainerWhoseExecCheckFailsWhileHttpStillAnswers) {
   // The app keeps its run state on a tmpfs, which a restart empties.
   auto c = TestContainer::start("exec-watch", {"--tmpfs", "/run/app"});

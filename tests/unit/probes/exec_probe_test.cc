@@ -63,12 +63,12 @@ TEST(ExecProbe, OnlyTheEndOfALongOutputIsKept) {
   EXPECT_EQ(out.summary, "exit 1 in 5 ms: fatal: the reason");
 }
 
-TEST(ExecProbe, HttpTcpAndExecRunAsProbesDockerAndCommandDoNot) {
+TEST(ExecProbe, EveryKindButDockerRunsAsAProbe) {
   EXPECT_TRUE(runsAsProbe(config::ProbeKind::kHttp));
   EXPECT_TRUE(runsAsProbe(config::ProbeKind::kTcp));
   EXPECT_TRUE(runsAsProbe(config::ProbeKind::kExec));
-  EXPECT_FALSE(runsAsProbe(config::ProbeKind::kDocker));
-  EXPECT_FALSE(runsAsProbe(config::ProbeKind::kCommand));
+  EXPECT_TRUE(runsAsProbe(config::ProbeKind::kCommand));
+  EXPECT_FALSE(runsAsProbe(config::ProbeKind::kDocker));  // judged from the inspect
 }
 
 }  // namespace
