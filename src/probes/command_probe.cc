@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/spawn.h"
 #include "probes/exec_probe.h"
 
 namespace medic::probes {
@@ -54,47 +54,6 @@ std::vector<std::string> environmentFor(const CommandTarget& target) {
   return env;
 }
 
-/// Spawns argv in a new process group with stdout+stderr to `out_fd`; the pid, or an error text.
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, int out_fd,
-            std::string& error) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGHUP);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, argv[0].c_str(), &actions, &attr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    error = "cannot run " + argv[0] + ": " + std::strerror(rc);
-    return -1;
-  }
-  return pid;
-}
-
 }  // namespace
 
 asio::awaitable<ProbeOutcome> runCommandProbe(const config::ProbeConfig& probe,
@@ -111,11 +70,13 @@ asio::awaitable<ProbeOutcome> runCommandProbe(const config::ProbeConfig& probe,
   }
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = started + probe.timeout;
-  const pid_t pid = spawn(probe.argv, environmentFor(target), out_fd, run.error);
-  if (pid < 0) {
+  auto spawned = spawnInOwnGroup(probe.argv, environmentFor(target), {-1, out_fd, out_fd});
+  if (!spawned) {
     ::close(out_fd);
+    run.error = spawned.error().message;
     co_return execOutcome(probe, run);
   }
+  const pid_t pid = *spawned;
   // Poll the child from the loop: a short timer between checks, so nothing blocks.
   asio::steady_timer timer(co_await asio::this_coro::executor);
   Millis step(2);

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+
+#include "core/spawn.h"
 
 namespace medic::alerts {
 namespace {
@@ -124,39 +125,14 @@ Result<CommandResult> runAlertCommand(const std::vector<std::string>& argv,
     return Error::make(ErrorKind::kIo, std::string("cannot create a pipe for the alert command: ") +
                                            std::strerror(errno));
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], STDIN_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &pipe_only);
-
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, argv[0].c_str(), &actions, &attr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  auto spawned = spawnInOwnGroup(argv, env, {in_pipe[0], -1, -1});
   ::close(in_pipe[0]);
-  if (rc != 0) {
+  if (!spawned) {
     ::close(in_pipe[1]);
-    return Error::make(ErrorKind::kBadRequest, "cannot run alert command " + argv[0] + ": " +
-                                                   std::strerror(rc) +
-                                                   " (check the path in alerts.sinks[].argv)");
+    return Error::make(ErrorKind::kBadRequest,
+                       spawned.error().message + " (check the path in alerts.sinks[].argv)");
   }
+  const pid_t pid = *spawned;
   ::fcntl(in_pipe[1], F_SETFL, ::fcntl(in_pipe[1], F_GETFL) | O_NONBLOCK);
   writeAll(in_pipe[1], stdin_text, deadline);
   ::close(in_pipe[1]);
