@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
+#include "http/sse_parser.h"
 
 namespace medic::cli {
 namespace {
@@ -111,38 +112,20 @@ StreamEnd followOnce(const std::string& url, const EventsOptions& opt, int64_t& 
             (j.is_object() && j.contains("error") ? ": " + j["error"].value("message", "") : "");
     return StreamEnd::kRefused;
   }
-  // Server-sent events: lines "id: N" and "data: ..." up to a blank line; ':' lines are comments.
-  std::string data;
-  int64_t event_id = -1;
+  http::SseParser sse;
   for (;;) {
     asio::read_until(socket, buf, '\n', ec);
     if (ec) return StreamEnd::kDisconnected;
     std::getline(in, line);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) {
-      if (!data.empty()) {
-        auto m = nlohmann::json::parse(data, nullptr, false);
-        if (!m.is_discarded()) {
-          printMessage(m, json);
-          ++printed;
-        }
-        if (event_id >= 0) last_id = event_id;
-        if (opt.count > 0 && printed >= opt.count) return StreamEnd::kDone;
-      }
-      data.clear();
-      event_id = -1;
-    } else if (line.rfind("data:", 0) == 0) {
-      std::string v = line.substr(5);
-      if (!v.empty() && v.front() == ' ') v.erase(0, 1);
-      if (!data.empty()) data += "\n";
-      data += v;
-    } else if (line.rfind("id:", 0) == 0) {
-      try {
-        event_id = std::stoll(line.substr(3));
-      } catch (...) {
-        event_id = -1;
-      }
+    auto event = sse.feedLine(line);
+    if (!event) continue;
+    auto m = nlohmann::json::parse(event->data, nullptr, false);
+    if (!m.is_discarded()) {
+      printMessage(m, json);
+      ++printed;
     }
+    if (event->id) last_id = *event->id;
+    if (opt.count > 0 && printed >= opt.count) return StreamEnd::kDone;
   }
 }
 

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
+
+#include "http/sse_parser.h"
 
 namespace medic::tui {
 
@@ -119,8 +122,7 @@ void SseFollower::followOnce(std::string& error) {
   bool sent = ::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size());
   std::string buf;
   bool headers_done = false;
-  std::string data;
-  int64_t event_id = -1;
+  http::SseParser sse;
   char chunk[16384];
   while (sent && !stopping_) {
     const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
@@ -148,32 +150,14 @@ void SseFollower::followOnce(std::string& error) {
       headers_done = true;
       on_connection_(true, "");
     }
-    // Server-sent events: "id:" and "data:" lines up to a blank line; ':' lines are comments.
     size_t nl;
     while ((nl = buf.find('\n')) != std::string::npos) {
-      std::string line = buf.substr(0, nl);
+      auto event = sse.feedLine(std::string_view(buf).substr(0, nl));
       buf.erase(0, nl + 1);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.empty()) {
-        if (!data.empty()) {
-          auto m = nlohmann::json::parse(data, nullptr, false);
-          if (!m.is_discarded()) on_message_(m);
-          if (event_id >= 0) last_id_ = event_id;
-        }
-        data.clear();
-        event_id = -1;
-      } else if (line.rfind("data:", 0) == 0) {
-        std::string v = line.substr(5);
-        if (!v.empty() && v.front() == ' ') v.erase(0, 1);
-        if (!data.empty()) data += "\n";
-        data += v;
-      } else if (line.rfind("id:", 0) == 0) {
-        try {
-          event_id = std::stoll(line.substr(3));
-        } catch (...) {
-          event_id = -1;
-        }
-      }
+      if (!event) continue;
+      auto m = nlohmann::json::parse(event->data, nullptr, false);
+      if (!m.is_discarded()) on_message_(m);
+      if (event->id) last_id_ = *event->id;
     }
   }
   if (!sent && error.empty()) error = "cannot send the request to " + url_;
