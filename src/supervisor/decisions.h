@@ -16,6 +16,10 @@ enum class ActionKind {
   kUnpause,
   kRecreate,  ///< create the service again from its spec snapshot
   kRollback,  ///< recreate from the last snapshot whose image differs from the current one
+  /// A replacement somebody else deployed (container_id) failed its trial: recreate the service
+  /// from its latest snapshot (the last healthy container before the replacement), the failed
+  /// replacement renamed aside and removed once the restored one validates.
+  kRestoreSnapshot,
   kSnapshot,  ///< container_id is healthy: store its spec (not a recovery, uses no budget)
 };
 
@@ -39,8 +43,8 @@ const char* toString(Severity severity);
 
 /// A message for alerts and channels.
 struct Notice {
-  /// failed|recovering|recovered|escalated|missing|replaced|panic|panic_over|flapping|
-  /// engine_unreachable|engine_back|maintenance|action_failed
+  /// failed|recovering|recovered|escalated|missing|replaced|replacement_failed|panic|panic_over|
+  /// flapping|engine_unreachable|engine_back|maintenance|action_failed
   std::string kind;
   Severity severity = Severity::kInfo;
   std::string service;  ///< "" for host-wide notices (panic, engine)

@@ -16,6 +16,8 @@ const char* toString(FailureKind kind) {
       return "paused";
     case FailureKind::kRemoved:
       return "removed";
+    case FailureKind::kReplacementFailed:
+      return "replacement_failed";
   }
   return "unknown";
 }
@@ -32,6 +34,8 @@ const char* toString(ActionKind kind) {
       return "recreate";
     case ActionKind::kRollback:
       return "rollback";
+    case ActionKind::kRestoreSnapshot:
+      return "restore_snapshot";
     case ActionKind::kSnapshot:
       return "snapshot";
   }
@@ -68,6 +72,8 @@ Rung chooseRung(FailureKind kind, int rung, bool last_in_budget,
                        : Rung{ActionKind::kRestart, hung_stop};
     case FailureKind::kRemoved:
       return {ActionKind::kRecreate, stop};
+    case FailureKind::kReplacementFailed:
+      return {ActionKind::kRestoreSnapshot, stop};
   }
   return {ActionKind::kRestart, stop};
 }

@@ -13,7 +13,8 @@ namespace {
 
 std::optional<FailureKind> failureKindFromString(const std::string& text) {
   for (FailureKind k : {FailureKind::kExited, FailureKind::kUnhealthy, FailureKind::kHung,
-                        FailureKind::kPaused, FailureKind::kRemoved}) {
+                        FailureKind::kPaused, FailureKind::kRemoved,
+                        FailureKind::kReplacementFailed}) {
     if (text == toString(k)) return k;
   }
   return std::nullopt;

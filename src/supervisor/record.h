@@ -65,12 +65,26 @@ struct Incident {
   std::vector<std::string> evidence_ids;
 };
 
+/// A replacement on trial (DESIGN §4 "Intentional changes"; issue 6): a container somebody else
+/// put in place of a service medic had a healthy snapshot of. It gets replacement_grace to pass;
+/// meanwhile medic runs no ladder on it. Passing adopts it (its snapshot is taken); failing past
+/// the grace restores the previous snapshot.
+struct Trial {
+  std::string container_id;
+  SteadyTime started{};  ///< when it was adopted
+  WallTime started_wall{};
+  SteadyTime until{};   ///< started + replacement_grace
+  bool failed = false;  ///< the grace ran out: the next action restores the snapshot
+  std::string previous_image;  ///< the image of the last healthy snapshot (for the notice)
+};
+
 struct Supervisor::Record {
   ServiceDef def;
   bool known = false;  ///< anything observed at all
   bool fresh = false;  ///< a ServiceObserved since start or since the engine came back
   std::optional<ContainerView> view;       ///< the service's current container
   std::optional<ContainerView> candidate;  ///< another container of the service (a replacement)
+  std::optional<Trial> trial;              ///< the current container is a replacement on trial
   bool has_healthcheck = false;
   bool probes_seen = false;
   std::optional<ProbeState> probes;

@@ -147,6 +147,9 @@ void Supervisor::refreshStatus(Record& r, Now now) {
   } else {
     s.last_incident = r.last_closed;
   }
+  if (r.trial && !r.trial->failed && r.state == ServiceState::kWaitingReplacement) {
+    s.next_action_at = r.trial->until;  // restore unless the replacement passes by then
+  }
   const bool troubled = r.known && !r.guarded() && (r.incident.has_value() || r.escalated);
   if (troubled) {
     troubled_.insert(r.def.name);

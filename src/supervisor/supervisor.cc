@@ -188,7 +188,24 @@ namespace {
 
 /// A container that is not the one the incident's ladder works on took over: failure and probe
 /// counters start fresh for it (the attempt budget stays per service).
-void adoptContainer(Supervisor::Record& r, const ContainerView& c) {
+///
+/// When it replaces a container medic watched (`replacing`) and medic holds a healthy snapshot of
+/// another container, somebody else deployed it (compose, a script): it goes on trial
+/// (record.h, Trial) unless the service is in maintenance or a deploy guard, where replacements
+/// are intentional and left alone.
+void adoptContainer(Supervisor::Record& r, const ContainerView& c, Now now, bool replacing = true) {
+  const bool new_container = !r.view || r.view->id != c.id;
+  if (new_container) r.trial.reset();
+  if (new_container && replacing && !r.guarded() && !r.last_snapshot_container.empty() &&
+      c.id != r.last_snapshot_container) {
+    Trial t;
+    t.container_id = c.id;
+    t.started = now.steady;
+    t.started_wall = now.wall;
+    t.until = now.steady + clampPositive(r.cfg().replacement_grace);
+    t.previous_image = r.last_healthy_image;
+    r.trial = t;
+  }
   r.view = c;
   r.probes.reset();
   if (r.candidate && r.candidate->id == c.id) r.candidate.reset();
@@ -218,7 +235,9 @@ void Supervisor::onServiceObserved(const ServiceObserved& o, Now now, Decision& 
     if (r->view && r->view->id == c.id) {
       r->view = c;
     } else {
-      adoptContainer(*r, c);
+      // Only a container that takes the place of one medic watched (or of one whose loss is an
+      // open incident) is a replacement; the first look after medic starts is not.
+      adoptContainer(*r, c, now, r->view.has_value() || r->incident.has_value());
     }
     if (r->view->finished_at && r->view->phase != Phase::kRunning) {
       r->event_latency = wallLatency(*r->view->finished_at, now.wall);
@@ -263,7 +282,7 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
       // One that is only created (compose v2 starts it after the removal) gets the grace.
       if (r->candidate && r->candidate->phase != Phase::kCreated) {
         ContainerView next = *r->candidate;
-        adoptContainer(*r, next);
+        adoptContainer(*r, next, now);
         Notice n{"replaced",
                  Severity::kInfo,
                  r->def.name,
@@ -308,7 +327,7 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
           e.container_id, Phase::kRunning, h, 0, candidate ? r->candidate->image_id : std::string(),
           false,          std::nullopt, std::nullopt};
       if (!r->view) {
-        adoptContainer(*r, next);  // a replacement appeared while the service had none
+        adoptContainer(*r, next, now);  // a replacement appeared while the service had none
       } else {
         r->candidate = next;
       }
@@ -351,7 +370,8 @@ void Supervisor::onActionDone(const ActionDone& done, Now now, Decision& d) {
   r->in_flight.reset();
   const config::RecoveryConfig& cfg = r->cfg();
   if (done.ok) {
-    const bool replaces = act.kind == ActionKind::kRecreate || act.kind == ActionKind::kRollback;
+    const bool replaces = act.kind == ActionKind::kRecreate || act.kind == ActionKind::kRollback ||
+                          act.kind == ActionKind::kRestoreSnapshot;
     const DockerHealth h = r->has_healthcheck ? DockerHealth::kStarting : DockerHealth::kNone;
     std::string acted_on = act.container_id;
     if (replaces && !done.new_container_id.empty()) {
@@ -407,11 +427,31 @@ void Supervisor::onActionDone(const ActionDone& done, Now now, Decision& d) {
       // Give the engine a moment to deliver the destroy before trying again.
       r->incident->next_action_at = now.steady + clampPositive(cfg.backoff_initial);
     } else if (r->incident) {
-      if (act.kind == ActionKind::kRecreate &&
-          done.error.find("no snapshot") != std::string::npos) {
-        r->missing = true;
+      const bool no_snapshot = done.error.find("no snapshot") != std::string::npos;
+      if (act.kind == ActionKind::kRestoreSnapshot) {
+        // The replacement failed and so did putting the old version back: nothing serves.
+        d.notices.push_back(Notice{
+            "replacement_failed",
+            Severity::kCritical,
+            r->def.name,
+            fmt::format("{}: restoring the snapshot after the failed replacement {} failed too: {}. "
+                        "{}",
+                        r->def.name, shortId(act.container_id),
+                        done.error.empty() ? "no error text" : done.error,
+                        no_snapshot ? "There is nothing to restore from: deploy a working image"
+                                    : "medic tries again after backoff"),
+            {{"container_id", act.container_id},
+             {"restore_failed", true},
+             {"error", done.error},
+             {"evidence", r->incident->evidence_ids}}});
+      }
+      if ((act.kind == ActionKind::kRecreate || act.kind == ActionKind::kRestoreSnapshot) &&
+          no_snapshot) {
+        r->missing = act.kind == ActionKind::kRecreate;
         escalate(*r, now, d,
-                 "its container is gone and there is no spec snapshot to recreate it from");
+                 r->missing
+                     ? "its container is gone and there is no spec snapshot to recreate it from"
+                     : "its replacement failed and there is no spec snapshot to restore");
       } else {
         r->incident->verifying = false;
         r->incident->next_action_at =
@@ -539,6 +579,10 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
                fmt::format("container {} is healthy: store its spec", shortId(r.view->id)), 0});
   }
 
+  // A trial ends when its container is no longer the service's (removed, restored over) or
+  // when it passes: then it is simply the service's container, its snapshot taken just above.
+  if (r.trial && (!r.view || r.view->id != r.trial->container_id || passing)) r.trial.reset();
+
   auto closeIncident = [&](const std::string& outcome) {
     Incident& inc = *r.incident;
     IncidentStatus s;
@@ -559,6 +603,7 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
   if (r.guarded()) {
     // Intentional changes are not repaired; whatever is open is dropped and judged afresh later.
     if (r.incident) closeIncident("maintenance");
+    r.trial.reset();
     r.state = ServiceState::kMaintenance;
     r.event_latency.reset();
     refreshStatus(r, now);
@@ -586,6 +631,20 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
   }
   if (r.escalated) {
     r.state = r.missing ? ServiceState::kMissing : ServiceState::kEscalated;
+    r.event_latency.reset();
+    refreshStatus(r, now);
+    return;
+  }
+  if (r.trial) {
+    // A replacement on trial is never restarted: it passes within the grace (adopted above), or
+    // the snapshot it replaced comes back. One inside its start period (or otherwise changing
+    // state) is not acted on even past the grace; its next event or resync decides.
+    if (!r.trial->failed && (now.steady < r.trial->until || j.changing)) {
+      r.state = ServiceState::kWaitingReplacement;
+    } else {
+      if (!r.trial->failed) failTrial(r, j.verdict == Verdict::kFailing ? j.reason : "", now, d);
+      r.state = ServiceState::kFailed;
+    }
     r.event_latency.reset();
     refreshStatus(r, now);
     return;
@@ -730,9 +789,10 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
           r.state = ServiceState::kWaitingReplacement;
         } else if (r.candidate) {
           // Grace is over and another container of the service exists: take it over rather
-          // than recreate one that would clash with it.
+          // than recreate one that would clash with it. Nobody deployed it within the grace
+          // (a leftover, e.g. created and never started): the ladder treats it, no trial.
           ContainerView next = *r.candidate;
-          adoptContainer(r, next);
+          adoptContainer(r, next, now, false);
           r.event_latency.reset();
           evaluate(r, now, d);
           return;
@@ -744,6 +804,54 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
   r.skip_grace = false;
   r.event_latency.reset();
   refreshStatus(r, now);
+}
+
+void Supervisor::failTrial(Record& r, const std::string& failure, Now now, Decision& d) {
+  Trial& t = *r.trial;
+  t.failed = true;
+  const config::RecoveryConfig& cfg = r.cfg();
+  const std::string why = fmt::format(
+      "replacement container {} did not turn healthy within replacement_grace ({}): {}",
+      shortId(t.container_id), formatDuration(clampPositive(cfg.replacement_grace)),
+      failure.empty() ? "it never passed its probes" : failure);
+  std::vector<std::string> evidence;
+  if (r.probes && r.probes->container_id == t.container_id) evidence = r.probes->evidence_ids;
+  if (!r.incident) {
+    // The outage began when the replacement took over; medic knows it at the end of the grace.
+    Incident inc;
+    inc.detected = now.steady;
+    inc.detected_wall = now.wall;
+    inc.detection_seconds = secondsBetween(t.started, now.steady);
+    r.incident = inc;
+  }
+  // An incident already open (the removal the replacement answered) becomes this one: its
+  // detection stays, the ladder starts over at the restore.
+  Incident& inc = *r.incident;
+  inc.kind = FailureKind::kReplacementFailed;
+  inc.reason = why;
+  inc.container_id = t.container_id;
+  inc.rung = 0;
+  inc.replacement = false;
+  inc.verifying = false;
+  inc.grace_until.reset();
+  inc.next_action_at.reset();
+  for (const std::string& id : evidence) {
+    if (std::find(inc.evidence_ids.begin(), inc.evidence_ids.end(), id) == inc.evidence_ids.end())
+      inc.evidence_ids.push_back(id);
+  }
+  d.notices.push_back(Notice{
+      "replacement_failed",
+      Severity::kWarning,
+      r.def.name,
+      fmt::format("{}: {}. medic restores the previous snapshot (image {}) instead of restarting "
+                  "it; fix the new image or its configuration before deploying it again",
+                  r.def.name, why, t.previous_image.empty() ? "unknown" : t.previous_image),
+      {{"failure", toString(inc.kind)},
+       {"container_id", t.container_id},
+       {"image", r.view ? r.view->image_id : ""},
+       {"previous_image", t.previous_image},
+       {"detection_seconds", inc.detection_seconds},
+       {"evidence", inc.evidence_ids}}});
 }
 
 void Supervisor::escalate(Record& r, Now now, Decision& d, const std::string& why) {
@@ -926,6 +1034,7 @@ std::optional<SteadyTime> Supervisor::nextWakeup() const {
       if (r->state == ServiceState::kFailed) consider(inc.next_action_at);
       if (inc.verifying) consider(inc.settle_until);
     }
+    if (r->trial && !r->trial->failed) consider(r->trial->until);
     if ((r->flap_count > 0 || r->escalated) && r->healthy_since) {
       consider(*r->healthy_since + clampPositive(cfg.flap_window));
     }

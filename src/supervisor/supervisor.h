@@ -39,7 +39,8 @@ enum class ServiceState {
   kHealthy,             ///< passing (probes, Docker health, or running without either)
   kStarting,            ///< changing state, inside its start period, or awaiting a first verdict
   kFailed,              ///< failure detected; next action waits for backoff, a slot or a dependency
-  kWaitingReplacement,  ///< container removed; waiting replacement_grace for a replacement
+  kWaitingReplacement,  ///< container removed; waiting replacement_grace for a replacement, or
+                        ///< a replacement somebody else deployed has replacement_grace to pass
   kRecovering,          ///< a medic action is in flight
   kVerifying,           ///< action done; waiting for the service to pass (settle_timeout)
   kMaintenance,         ///< maintenance window or deploy guard: observed, never repaired
@@ -136,6 +137,9 @@ class Supervisor {
   void schedule(Now now, Decision& d);
   void updatePanic(Decision& d);
   void escalate(Record& r, Now now, Decision& d, const std::string& why);
+  /// The replacement on trial did not pass in time: open (or turn) the incident into
+  /// replacement_failed, whose first rung restores the snapshot, and say so.
+  void failTrial(Record& r, const std::string& failure, Now now, Decision& d);
   void refreshStatus(Record& r, Now now);
   void finish(Now now, Decision& d);
   int dependencyDepth(const Record& r) const;

@@ -658,7 +658,8 @@ TEST(Guards, AnEscalatedDependencyNoLongerHoldsOthersBack) {
 
 TEST(Guards, FailureCountersStartFreshForANewContainerButTheBudgetIsShared) {
   Sim sim({probed("web")});
-  healthyWithProbes(sim, "web", "c1");
+  // Never healthy, so no snapshot: a replacement of it is not on trial (see Replacement tests).
+  sim.seen("web", running("c1"));
   sim.done(onlyRecovery(sim.event("web", "c1", "die")), false, "boom");
   // Somebody replaced the container meanwhile; its first failure starts the ladder over.
   Decision d = sim.seen("web", inPhase("c2", Phase::kExited, 3));
@@ -753,6 +754,240 @@ TEST(DeployGuard, AFailedDeployIsRepairedWhenTheGuardLifts) {
   EXPECT_EQ(sim.state("web"), "waiting_replacement");
   EXPECT_EQ(onlyRecovery(sim.advance(10s)).kind, ActionKind::kRecreate);
   (void)d;
+}
+
+// ---- replacements by other tools (compose up with a new image) ---------------------------------
+
+/// A compose service with probes, healthy on c1 (snapshot taken), replaced the way
+/// `docker-compose up -d` (v1) does it: stop old, create + start c2, remove old.
+ServiceDef composedWithProbes(std::string name) {
+  ServiceDef def = composed(std::move(name));
+  def.has_probes = true;
+  return def;
+}
+
+void composeReplaces(Sim& sim, const std::string& svc, const std::string& old_id,
+                     const std::string& new_id) {
+  sim.event(svc, old_id, "die", 0ms, 0);
+  sim.event(svc, old_id, "stop");
+  sim.event(svc, new_id, "create");
+  sim.event(svc, new_id, "start");
+  sim.event(svc, old_id, "destroy");
+  ASSERT_EQ(sim.status(svc).container_id, new_id);
+}
+
+TEST(Replacement, AGoodReplacementPassesItsTrialAndBecomesTheSnapshot) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  composeReplaces(sim, "web", "c1", "c2");
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  ASSERT_TRUE(sim.status("web").next_action_at);
+  EXPECT_EQ(*sim.status("web").next_action_at, sim.clock.now.steady + 5s);
+  sim.advance(2s);
+  Decision pass = sim.probes("web", "c2", true);
+  EXPECT_EQ(sim.state("web"), "healthy");
+  ASSERT_EQ(Sim::snapshots(pass).size(), 1u);
+  EXPECT_EQ(Sim::snapshots(pass)[0].container_id, "c2");
+  sim.advance(1min);
+  EXPECT_TRUE(sim.all_recoveries.empty());
+  EXPECT_EQ(sim.state("web"), "healthy");
+}
+
+TEST(Replacement, ABrokenReplacementIsRestoredAfterTheGraceWithoutARestart) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  composeReplaces(sim, "web", "c1", "c2");
+  // The new image exits at once: no start, no restart of it while the grace runs.
+  EXPECT_TRUE(Sim::recoveries(sim.event("web", "c2", "die", 0ms, 1)).empty());
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  EXPECT_TRUE(Sim::recoveries(sim.advance(5s - 1ms)).empty());
+  Decision end = sim.advance(1ms);
+  Action restore = onlyRecovery(end);
+  EXPECT_EQ(restore.kind, ActionKind::kRestoreSnapshot);
+  EXPECT_EQ(restore.container_id, "c2");
+  EXPECT_STREQ(toString(restore.kind), "restore_snapshot");
+  const Notice* failed = Sim::notice(end, "replacement_failed");
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->severity, Severity::kWarning);
+  EXPECT_EQ(failed->data["container_id"], "c2");
+  EXPECT_DOUBLE_EQ(failed->data["detection_seconds"].get<double>(), 5.0);
+  EXPECT_EQ(Sim::notice(end, "failed"), nullptr);  // replacement_failed says it all
+  EXPECT_EQ(sim.state("web"), "recovering");
+  ASSERT_TRUE(sim.status("web").last_incident);
+  EXPECT_EQ(sim.status("web").last_incident->kind, "replacement_failed");
+
+  sim.advance(500ms);
+  Decision restored = sim.done(restore, true, "", "c3");
+  EXPECT_EQ(sim.status("web").container_id, "c3");
+  EXPECT_EQ(sim.state("web"), "verifying");
+  sim.advance(1s);
+  Decision pass = sim.probes("web", "c3", true, false, {"ev-3"});
+  EXPECT_NE(Sim::notice(pass, "recovered"), nullptr);
+  EXPECT_EQ(sim.state("web"), "healthy");
+  const auto& inc = *sim.status("web").last_incident;
+  EXPECT_EQ(inc.kind, "replacement_failed");
+  EXPECT_EQ(inc.outcome, "recovered");
+  EXPECT_EQ(inc.attempts, 1);
+  ASSERT_TRUE(inc.recovery_seconds);
+  EXPECT_DOUBLE_EQ(*inc.recovery_seconds, 1.5);
+  EXPECT_EQ(inc.evidence_ids, std::vector<std::string>{"ev-3"});
+  ASSERT_EQ(Sim::snapshots(pass).size(), 1u);
+  EXPECT_EQ(Sim::snapshots(pass)[0].container_id, "c3");
+  sim.advance(1min);
+  EXPECT_EQ(sim.all_recoveries.size(), 1u);
+  (void)restored;
+}
+
+TEST(Replacement, AReplacementThatNeverPassesItsProbesIsRestoredWithTheirEvidence) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  composeReplaces(sim, "web", "c1", "c2");
+  // It runs, but its probes fail: the ordinary ladder would restart it; a trial does not.
+  EXPECT_TRUE(Sim::recoveries(sim.probes("web", "c2", false, false, {"ev-1", "ev-2"})).empty());
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  Decision end = sim.advance(5s);
+  EXPECT_EQ(onlyRecovery(end).kind, ActionKind::kRestoreSnapshot);
+  const Notice* failed = Sim::notice(end, "replacement_failed");
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->data["evidence"], nlohmann::json({"ev-1", "ev-2"}));
+  EXPECT_NE(failed->text.find("probes fail"), std::string::npos) << failed->text;
+}
+
+TEST(Replacement, AReplacementThatNeverGetsAVerdictIsRestoredToo) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  composeReplaces(sim, "web", "c1", "c2");
+  Decision end = sim.advance(5s);
+  EXPECT_EQ(onlyRecovery(end).kind, ActionKind::kRestoreSnapshot);
+  ASSERT_NE(Sim::notice(end, "replacement_failed"), nullptr);
+}
+
+TEST(Replacement, AReplacementInsideItsStartPeriodIsJudgedWhenItsHealthIs) {
+  Sim sim({composed("web")});
+  sim.seen("web", running("c1", DockerHealth::kHealthy));
+  sim.event("web", "c2", "create");
+  sim.seen("web", running("c2", DockerHealth::kStarting));
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  // Never act on a container inside its start period, even past the grace.
+  EXPECT_TRUE(Sim::recoveries(sim.advance(30s)).empty());
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  Decision bad = sim.health("web", "c2", DockerHealth::kUnhealthy);
+  EXPECT_EQ(onlyRecovery(bad).kind, ActionKind::kRestoreSnapshot);
+}
+
+TEST(Replacement, AReplacementThatPassesLateIsKeptIfTheRestoreHasNotStarted) {
+  ServiceDef web = composedWithProbes("web");
+  web.depends_on = {"db"};
+  Sim sim({web, service("db")});
+  sim.seen("db", running("d1"));
+  healthyWithProbes(sim, "web", "c1");
+  sim.event("db", "d1", "die", 0ms, 1);  // db first: web's restore waits for it
+  composeReplaces(sim, "web", "c1", "c2");
+  Decision end = sim.advance(5s);
+  EXPECT_NE(Sim::notice(end, "replacement_failed"), nullptr);
+  for (const Action& a : sim.all_recoveries) EXPECT_NE(a.service, "web");
+  Decision pass = sim.probes("web", "c2", true);
+  EXPECT_EQ(sim.state("web"), "healthy");
+  EXPECT_EQ(Sim::snapshots(pass).size(), 1u);
+  for (const Action& a : sim.all_recoveries) EXPECT_NE(a.service, "web");
+}
+
+TEST(Replacement, AFailedRestoreIsCriticalAndTriedAgain) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  composeReplaces(sim, "web", "c1", "c2");
+  sim.event("web", "c2", "die", 0ms, 1);
+  Action restore = onlyRecovery(sim.advance(5s));
+  Decision failed = sim.done(restore, false, "HTTP 500: create failed");
+  const Notice* n = Sim::notice(failed, "replacement_failed");
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->severity, Severity::kCritical);
+  Action again = onlyRecovery(sim.advance(2s));
+  EXPECT_EQ(again.kind, ActionKind::kRestoreSnapshot);
+  EXPECT_EQ(again.container_id, "c2");
+}
+
+TEST(Replacement, NothingToRestoreFromEscalates) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  composeReplaces(sim, "web", "c1", "c2");
+  Action restore = onlyRecovery(sim.advance(5s));
+  Decision d = sim.done(restore, false, "no snapshot of web from before its replacement");
+  EXPECT_NE(Sim::notice(d, "escalated"), nullptr);
+  EXPECT_EQ(sim.state("web"), "escalated");
+}
+
+TEST(Replacement, AReplacementWhileMedicRepairsIsOnTrialWithTheBudgetShared) {
+  Sim sim({probed("web")});
+  healthyWithProbes(sim, "web", "c1");
+  sim.done(onlyRecovery(sim.event("web", "c1", "die")), false, "boom");
+  // Somebody replaced the failing container with one that exits too: no start of it; the
+  // snapshot comes back after the grace, as the next attempt of the same incident.
+  EXPECT_TRUE(Sim::recoveries(sim.seen("web", inPhase("c2", Phase::kExited, 3))).empty());
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  Action restore = onlyRecovery(sim.advance(10s));
+  EXPECT_EQ(restore.kind, ActionKind::kRestoreSnapshot);
+  EXPECT_EQ(restore.container_id, "c2");
+  EXPECT_EQ(restore.attempt, 2);
+  EXPECT_EQ(sim.status("web").attempts_in_window, 2);
+}
+
+TEST(Replacement, WithoutAHealthySnapshotTheOrdinaryLadderRuns) {
+  Sim sim({composedWithProbes("web")});
+  sim.seen("web", running("c1"));  // never passed: nothing to restore
+  composeReplaces(sim, "web", "c1", "c2");
+  Action start = onlyRecovery(sim.event("web", "c2", "die", 0ms, 1));
+  EXPECT_EQ(start.kind, ActionKind::kStart);
+}
+
+TEST(Replacement, AReplacementInsideMaintenanceIsLeftAlone) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  sim.feed(MaintenanceSet{"web", sim.clock.now.steady + 1min});
+  composeReplaces(sim, "web", "c1", "c2");
+  sim.event("web", "c2", "die", 0ms, 1);
+  sim.advance(30s);
+  EXPECT_TRUE(sim.all_recoveries.empty());
+  EXPECT_EQ(sim.state("web"), "maintenance");
+}
+
+TEST(Replacement, AMedicDeployIsNotPutOnTrial) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  sim.feed(DeployGuard{"web", true});
+  sim.event("web", "c1", "destroy");
+  sim.advance(20s);
+  sim.seen("web", running("c2", DockerHealth::kNone, "sha256:new"));
+  sim.feed(DeployGuard{"web", false});
+  // The deploy validated c2 itself; after the guard it is judged like any container.
+  Action restart = onlyRecovery(sim.probes("web", "c2", false));
+  EXPECT_EQ(restart.kind, ActionKind::kRestart);
+}
+
+TEST(Replacement, AReplacementAfterARemovalThatFailsIsRestoredInTheSameIncident) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  Decision removed = sim.event("web", "c1", "destroy", 100ms);
+  ASSERT_NE(Sim::notice(removed, "failed"), nullptr);
+  sim.advance(2s);
+  sim.event("web", "c2", "start");  // `docker-compose up` after a `down`, with a bad image
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  sim.event("web", "c2", "die", 0ms, 1);
+  Decision end = sim.advance(5s);
+  EXPECT_EQ(onlyRecovery(end).kind, ActionKind::kRestoreSnapshot);
+  const auto& inc = *sim.status("web").last_incident;
+  EXPECT_EQ(inc.kind, "replacement_failed");
+  EXPECT_DOUBLE_EQ(inc.detection_seconds, 0.1);  // the removal's detection stays
+}
+
+TEST(Replacement, TheRemovedReplacementIsRecreatedFromTheSnapshot) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  composeReplaces(sim, "web", "c1", "c2");
+  sim.event("web", "c2", "destroy");  // `docker-compose down` while on trial
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  Action recreate = onlyRecovery(sim.advance(5s));
+  EXPECT_EQ(recreate.kind, ActionKind::kRecreate);
 }
 
 // ---- panic mode -------------------------------------------------------------------------------
