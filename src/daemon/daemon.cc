@@ -256,8 +256,18 @@ void Daemon::armWakeTimer() {
   });
 }
 
-void Daemon::handleNotice(const supervisor::Notice& n) {
+void Daemon::handleNotice(const supervisor::Notice& given) {
   const auto t = now();
+  supervisor::Notice n = given;
+  if (n.kind == "replacement_failed" && n.data.is_object()) {
+    // What the engine last said about the failed replacement backs the alert too (a replacement
+    // that exits at once never produced a probe record).
+    if (auto it = docker_evidence_.find(n.service); it != docker_evidence_.end()) {
+      auto& ev = n.data["evidence"];
+      if (!ev.is_array()) ev = nlohmann::json::array();
+      if (std::find(ev.begin(), ev.end(), it->second.id) == ev.end()) ev.push_back(it->second.id);
+    }
+  }
   const std::string line = (n.service.empty() ? std::string() : n.service + ": ") + n.text;
   if (n.severity == supervisor::Severity::kCritical) {
     spdlog::critical("{}", line);
@@ -303,6 +313,9 @@ void Daemon::handleNotice(const supervisor::Notice& n) {
                           "engine_unreachable", "panic"}) {
       (void)alerts_->resolve(std::string(k) + ":" + n.service, t.wall);
     }
+    // A replacement that passed after all resolves its failure. A restore ("recovered") does
+    // not: the deploy that was undone is for a person to look at and acknowledge.
+    if (n.kind == "replaced") (void)alerts_->resolve("replacement_failed:" + n.service, t.wall);
     if (n.kind == "engine_back" || n.kind == "panic_over") {
       (void)alerts_->resolve(n.kind == "engine_back" ? "engine_unreachable:" : "panic:", t.wall);
     }
@@ -316,6 +329,16 @@ void Daemon::handleNotice(const supervisor::Notice& n) {
   spec.service = n.service;
   spec.title = (n.service.empty() ? std::string("host") : n.service) + " " + n.kind;
   spec.text = n.text;
+  if (n.kind == "replacement_failed" && n.data.is_object() && n.data.contains("evidence") &&
+      n.data["evidence"].is_array()) {
+    // Cited in the text (labels would split the alert's identity in Alertmanager).
+    std::string ids;
+    for (const auto& e : n.data["evidence"]) {
+      if (!e.is_string()) continue;
+      ids += (ids.empty() ? "" : ", ") + e.get<std::string>();
+    }
+    if (!ids.empty()) spec.text += " Evidence: " + ids + " (`medic evidence ID`).";
+  }
   if (auto r = alerts_->raise(spec, t.wall); !r) {
     spdlog::error("alert not raised: {}", r.error().message);
   }
@@ -848,7 +871,17 @@ asio::awaitable<Result<std::string>> Daemon::recreate(const std::string& service
         holder->id, services::renamedAsideName(spec.name, toUnixMillis(now().wall)));
     if (!renamed) co_return renamed.error();
   } else if (!current_id.empty()) {
-    aside_id = current_id;
+    // The container being replaced goes by another name (a replacement somebody else created):
+    // it is stopped so it cannot hold the port, and removed once the new one validates, never
+    // leaving two containers of the service.
+    if (auto current = co_await docker_->inspectContainer(current_id); current) {
+      aside_id = current->id;
+      if (current->state.running || current->state.paused) {
+        if (current->state.paused) (void)co_await docker_->unpauseContainer(current->id);
+        auto secs = std::chrono::seconds((stop_timeout.count() + 999) / 1000);
+        (void)co_await docker_->stopContainer(current->id, secs);
+      }
+    }
   }
   auto created = co_await docker_->createContainer(spec);
   if (!created) {
@@ -869,7 +902,7 @@ asio::awaitable<Result<std::string>> Daemon::recreate(const std::string& service
     }
     co_return started.error();
   }
-  if (holder) old_copies_[service] = holder->id;
+  if (!aside_id.empty()) old_copies_[service] = aside_id;
   co_return *created;
 }
 
@@ -913,7 +946,8 @@ asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
     if (!begun) {
       // Nothing acted on without its intent on disk (crash safety); restarts do not need one
       // to be safe, but recreate/rollback must refuse (e.g. disk full).
-      if (a.kind == ActionKind::kRecreate || a.kind == ActionKind::kRollback) {
+      if (a.kind == ActionKind::kRecreate || a.kind == ActionKind::kRollback ||
+          a.kind == ActionKind::kRestoreSnapshot) {
         feed(supervisor::ActionDone{a.id, false, "refused: " + begun.error().message, ""});
         co_return;
       }
@@ -938,7 +972,8 @@ asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
       break;
     case ActionKind::kUnpause: result = co_await docker_->unpauseContainer(a.container_id); break;
     case ActionKind::kRecreate:
-    case ActionKind::kRollback: {
+    case ActionKind::kRollback:
+    case ActionKind::kRestoreSnapshot: {
       Result<std::optional<store::SnapshotRecord>> snap = std::optional<store::SnapshotRecord>{};
       if (!store_) {
         result = Error::make(ErrorKind::kIo, "no store");
@@ -946,6 +981,13 @@ asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
       }
       if (a.kind == ActionKind::kRecreate) {
         snap = store_->latestSnapshot(a.service);
+      } else if (a.kind == ActionKind::kRestoreSnapshot) {
+        // The failed replacement never passed, so it has no snapshot: the latest one is of the
+        // last healthy container before it.
+        snap = store_->latestSnapshot(a.service);
+        if (snap && *snap && (*snap)->container_id == a.container_id) {
+          snap = std::optional<store::SnapshotRecord>{};
+        }
       } else {
         std::string current_image;
         if (auto latest = store_->latestSnapshot(a.service); latest && *latest) {
@@ -959,10 +1001,12 @@ asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
       if (!snap) {
         result = snap.error();
       } else if (!*snap) {
-        result = Error::make(ErrorKind::kNotFound,
-                             a.kind == ActionKind::kRecreate
-                                 ? "no snapshot of " + a.service + " to recreate from"
-                                 : "no snapshot with an older healthy image of " + a.service);
+        result = Error::make(
+            ErrorKind::kNotFound,
+            a.kind == ActionKind::kRecreate ? "no snapshot of " + a.service + " to recreate from"
+            : a.kind == ActionKind::kRestoreSnapshot
+                ? "no snapshot of " + a.service + " from before its replacement to restore"
+                : "no snapshot with an older healthy image of " + a.service);
       } else {
         recreating_.insert(a.service);
         auto made = co_await recreate(a.service, **snap, a.container_id, a.stop_timeout);
