@@ -314,6 +314,7 @@ class Daemon {
     int64_t detected_ms = 0;
     int attempts = 0;
     bool closed = false;
+    std::string cause;  ///< as stored; an incident can turn into another kind while open
   };
   std::map<std::string, IncidentRow> incident_rows_;
   int64_t last_event_time_ = 0;  ///< unix seconds of the newest event seen

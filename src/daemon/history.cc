@@ -83,7 +83,7 @@ void Daemon::loadOpenIncidents() {
     return;
   }
   for (const auto& r : *open) {
-    incident_rows_[r.service] = IncidentRow{r.id, r.detected_at_ms, r.attempts, false};
+    incident_rows_[r.service] = IncidentRow{r.id, r.detected_at_ms, r.attempts, false, r.cause};
   }
 }
 
@@ -104,7 +104,7 @@ void Daemon::recordIncident(const std::string& service) {
     if (inc.outcome != "open" && it == incident_rows_.end()) {
       // Restored from the store after a restart with no open row: the incident was already
       // recorded (or predates this history); do not add it again.
-      incident_rows_[service] = IncidentRow{0, detected_ms, inc.attempts, true};
+      incident_rows_[service] = IncidentRow{0, detected_ms, inc.attempts, true, inc.kind};
       return;
     }
     store::IncidentRecord rec;
@@ -121,11 +121,20 @@ void Daemon::recordIncident(const std::string& service) {
       return;
     }
     it =
-        incident_rows_.insert_or_assign(service, IncidentRow{*id, detected_ms, inc.attempts, false})
+        incident_rows_
+            .insert_or_assign(service,
+                              IncidentRow{*id, detected_ms, inc.attempts, false, inc.kind})
             .first;
   }
   IncidentRow& row = it->second;
   if (row.closed) return;
+  if (inc.kind != row.cause) {
+    // e.g. the stop of a container whose replacement then failed: replacement_failed.
+    if (auto s = store_->reclassifyIncident(row.id, inc.kind, toUnixMillis(now().wall)); !s) {
+      spdlog::error("{}: cannot record the incident's new kind: {}", service, s.error().message);
+    }
+    row.cause = inc.kind;
+  }
   if (inc.outcome != "open") {
     std::optional<int64_t> recovered_ms;
     if (inc.recovered_at) recovered_ms = toUnixMillis(*inc.recovered_at);

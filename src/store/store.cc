@@ -728,6 +728,23 @@ Status Store::updateIncident(int64_t id, int attempts, const nlohmann::json& det
   return txn->commit();
 }
 
+Status Store::reclassifyIncident(int64_t id, std::string_view cause, int64_t updated_at_ms) {
+  const std::string what = "reclassifying incident " + std::to_string(id);
+  if (cause.empty()) return Error::make(ErrorKind::kBadRequest, what + ": the cause is empty");
+  auto txn = Transaction::begin(*conn_, what);
+  if (!txn) return txn.error();
+  if (auto open = openIncidentIds(*conn_, id, what); !open) return open.error();
+  {
+    auto stmt = conn_->prepare(
+        "UPDATE incidents SET cause = ?2, updated_at_ms = max(updated_at_ms, ?3) WHERE id = ?1",
+        what);
+    if (!stmt) return stmt.error();
+    auto status = stmt->bindAll(id, cause, updated_at_ms).run();
+    if (!status) return status;
+  }
+  return txn->commit();
+}
+
 Status Store::closeIncident(int64_t id, std::string_view outcome,
                             std::optional<int64_t> recovered_at_ms,
                             std::optional<double> detection_seconds,

@@ -110,6 +110,9 @@ class Store {
   /// is closed, kNotFound when unknown).
   Status updateIncident(int64_t id, int attempts, const nlohmann::json& details_json,
                         int64_t updated_at_ms, const std::vector<std::string>& evidence_ids = {});
+  /// Changes the cause of an open incident that turned into another kind (a removal whose
+  /// replacement then failed: `replacement_failed`); kConflict when closed, kNotFound when unknown.
+  Status reclassifyIncident(int64_t id, std::string_view cause, int64_t updated_at_ms);
   /// Closes an open incident with its outcome and measured times; appends evidence ids.
   /// recovered_at_ms/recovery_seconds are nullopt when it never recovered (escalated).
   Status closeIncident(int64_t id, std::string_view outcome, std::optional<int64_t> recovered_at_ms,

@@ -190,6 +190,16 @@ void ComposeTest::brokenUpIsRestored(const std::string& image) {
     }
   }
   EXPECT_EQ(taken, std::vector<std::string>{"restore_snapshot"}) << actions.dump(2);
+  // The history (what the dashboards draw) says the same, with its measured times.
+  auto incidents = nlohmann::json::parse(httpGet(w->port(), "/api/v1/incidents", 5s).body,
+                                         nullptr, false);
+  ASSERT_TRUE(incidents.is_array() && !incidents.empty()) << incidents.dump(2);
+  const auto& last = incidents.back();
+  EXPECT_EQ(last.value("service", ""), "web") << incidents.dump(2);
+  EXPECT_EQ(last.value("kind", ""), "replacement_failed") << incidents.dump(2);
+  EXPECT_EQ(last.value("outcome", ""), "recovered") << incidents.dump(2);
+  EXPECT_TRUE(last["detection_seconds"].is_number()) << incidents.dump(2);
+  EXPECT_TRUE(last["recovery_seconds"].is_number()) << incidents.dump(2);
   std::cout << image << ": v1 serving again " << restored_after << " s after compose up; "
             << "detection " << inc.value("detection_seconds", 0.0) << " s, restore (recovery) "
             << inc["recovery_seconds"].get<double>() << " s\n";

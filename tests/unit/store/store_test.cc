@@ -413,6 +413,8 @@ TEST_F(StoreTest, IncidentsOpenUpdateAndClose) {
   EXPECT_EQ(must(store->openIncidents()), std::vector<IncidentRecord>{incident});
 
   mustOk(store->updateIncident(incident.id, 1, json{{"step", "recreate"}}, 11'000, {"ev-b"}));
+  mustOk(store->reclassifyIncident(incident.id, "replacement_failed", 11'500));
+  EXPECT_EQ(must(store->getIncident(incident.id))->cause, "replacement_failed");
   mustOk(store->closeIncident(incident.id, "recovered", 12'000, 0.2, 1.8, 1, {"ev-b", "ev-c"}));
 
   auto closed = must(store->getIncident(incident.id));
@@ -435,6 +437,9 @@ TEST_F(StoreTest, IncidentsOpenUpdateAndClose) {
             ErrorKind::kConflict);
   EXPECT_EQ(store->updateIncident(9999, 2, json::object(), 13'000).error().kind,
             ErrorKind::kNotFound);
+  EXPECT_EQ(store->reclassifyIncident(incident.id, "exited", 13'000).error().kind,
+            ErrorKind::kConflict);
+  EXPECT_EQ(store->reclassifyIncident(9999, "exited", 13'000).error().kind, ErrorKind::kNotFound);
   EXPECT_EQ(must(store->getIncident(incident.id)), closed);
 }
 
