@@ -54,6 +54,16 @@ nlohmann::json Supervisor::persistentState(const std::string& service, Now now) 
   } else {
     j["incident"] = nullptr;
   }
+  if (r.trial) {
+    const Trial& t = *r.trial;
+    j["trial"] = {{"container_id", t.container_id},
+                  {"started_at", toUnixMillis(t.started_wall)},
+                  {"until", toUnixMillis(toWall(t.until, now))},
+                  {"failed", t.failed},
+                  {"previous_image", t.previous_image}};
+  } else {
+    j["trial"] = nullptr;
+  }
   return j;
 }
 
@@ -152,7 +162,33 @@ Status Supervisor::restoreState(const std::string& service, const nlohmann::json
     }
     incident = inc;
   }
+  std::optional<Trial> trial;
+  if (const auto* v = get(state, "trial")) {
+    if (!v->is_object()) return bad("'trial' is not an object");
+    const auto* id = get(*v, "container_id");
+    const auto* started = get(*v, "started_at");
+    const auto* until = get(*v, "until");
+    if (!id || !id->is_string() || id->get<std::string>().empty()) {
+      return bad("'trial.container_id' is missing");
+    }
+    if (!started || !started->is_number_integer() || !until || !until->is_number_integer()) {
+      return bad("'trial.started_at' or 'trial.until' is missing");
+    }
+    Trial t;
+    t.container_id = id->get<std::string>();
+    t.started_wall = fromUnixMillis(started->get<int64_t>());
+    t.started = std::min(toSteady(started->get<int64_t>(), now), now.steady);
+    // The grace left, never more than a whole grace from now (the wall clock may have moved).
+    t.until = std::min(toSteady(until->get<int64_t>(), now),
+                       now.steady + clampPositive(r->cfg().replacement_grace));
+    if (const auto* x = get(*v, "failed"); x && x->is_boolean()) t.failed = x->get<bool>();
+    if (const auto* x = get(*v, "previous_image"); x && x->is_string()) {
+      t.previous_image = x->get<std::string>();
+    }
+    trial = t;
+  }
   r->attempts = std::move(attempts);
+  r->trial = trial;
   r->escalated = escalated;
   r->missing = missing && escalated;
   r->flap_count = flap_count;

@@ -195,9 +195,11 @@ namespace {
 /// are intentional and left alone.
 void adoptContainer(Supervisor::Record& r, const ContainerView& c, Now now, bool replacing = true) {
   const bool new_container = !r.view || r.view->id != c.id;
-  if (new_container) r.trial.reset();
-  if (new_container && replacing && !r.guarded() && !r.last_snapshot_container.empty() &&
-      c.id != r.last_snapshot_container) {
+  // A trial restored after a medic restart goes on for its container (first look after start).
+  const bool on_trial = r.trial && r.trial->container_id == c.id;
+  if (new_container && !on_trial) r.trial.reset();
+  if (new_container && !on_trial && replacing && !r.guarded() &&
+      !r.last_snapshot_container.empty() && c.id != r.last_snapshot_container) {
     Trial t;
     t.container_id = c.id;
     t.started = now.steady;

@@ -1165,6 +1165,26 @@ TEST(Persistence, AttemptsSurviveARestart) {
   EXPECT_EQ(again.state("web"), "escalated");
 }
 
+TEST(Persistence, AReplacementOnTrialStaysOnTrialAcrossARestart) {
+  Sim before({composedWithProbes("web")});
+  healthyWithProbes(before, "web", "c1");
+  composeReplaces(before, "web", "c1", "c2");
+  before.advance(2s);
+  const std::string saved = before.sup.persistentState("web", before.clock.now).dump();
+
+  // Killed and restarted 1 s later: the 2 s of grace left still hold, and no restart of c2.
+  Sim after({composedWithProbes("web")});
+  after.clock.now.steady = SteadyTime{} + 77h;
+  after.clock.now.wall = before.clock.now.wall + 1s;
+  ASSERT_TRUE(after.sup.restoreState("web", nlohmann::json::parse(saved), after.clock.now).ok());
+  EXPECT_TRUE(Sim::recoveries(after.seen("web", inPhase("c2", Phase::kExited, 1))).empty());
+  EXPECT_EQ(after.state("web"), "waiting_replacement");
+  EXPECT_TRUE(Sim::recoveries(after.advance(2s - 1ms)).empty());
+  Action restore = onlyRecovery(after.advance(1ms));
+  EXPECT_EQ(restore.kind, ActionKind::kRestoreSnapshot);
+  EXPECT_EQ(restore.container_id, "c2");
+}
+
 TEST(Persistence, AttemptsOlderThanTheWindowAreNotRestored) {
   Sim before({service("web")});
   before.seen("web", running("c1"));
