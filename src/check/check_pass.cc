@@ -148,7 +148,9 @@ asio::awaitable<Result<CheckReport>> runCheckPass(docker::DockerApi& docker,
                                                   const Clock& clock) {
   CheckReport report;
   report.started = clock.now().wall;
-  auto listed = co_await docker.listContainers(docker::ListOptions{});
+  // Named, not a brace-initialized temporary in the co_await: GCC 12 destroys those twice.
+  docker::ListOptions every_container;
+  auto listed = co_await docker.listContainers(std::move(every_container));
   if (!listed) co_return listed.error();
   auto selected = services::selectServices(config, *listed, all);
   for (auto& service : selected) {

@@ -106,7 +106,9 @@ asio::awaitable<Result<FreshFacts>> gatherFresh(
     const std::vector<services::ProtectedService>& remembered, const Clock& clock,
     bool with_endpoints) {
   FreshFacts facts;
-  auto listed = co_await docker.listContainers(docker::ListOptions{});
+  // Named, not a brace-initialized temporary in the co_await: GCC 12 destroys those twice.
+  docker::ListOptions every_container;
+  auto listed = co_await docker.listContainers(std::move(every_container));
   if (!listed) co_return listed.error();
   auto selected = services::selectServices(config, *listed, all);
   std::set<std::string> names;

@@ -498,7 +498,10 @@ asio::awaitable<void> Daemon::eventLoop() {
     // Subscribe first, then list: the stream starts before the list, so nothing falls between.
     opts.since = last_event_time_ > 0 ? last_event_time_ : toUnixMillis(now().wall) / 1000 - 1;
     requestResync();
-    auto ended = co_await docker_->streamEvents(opts, [this](const docker::Event& e) { onEvent(e); });
+    // The handler is named, not a lambda temporary inside the co_await (GCC 12 destroys a
+    // capturing one twice; see retentionLoop).
+    docker::EventHandler on_event = [this](const docker::Event& e) { onEvent(e); };
+    auto ended = co_await docker_->streamEvents(opts, std::move(on_event));
     if (stopping_) break;
     ++reconnects_;
     if (metrics_) metrics_->recordEventStreamReconnect();
@@ -621,7 +624,9 @@ asio::awaitable<void> Daemon::resync() {
       asio::steady_timer never(io_, asio::steady_timer::time_point::max());
       co_await never.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    auto listed = co_await docker_->listContainers(docker::ListOptions{});
+    // Named, not a brace-initialized temporary in the co_await: GCC 12 destroys those twice.
+    docker::ListOptions every_container;
+    auto listed = co_await docker_->listContainers(std::move(every_container));
     if (!listed) {
       spdlog::warn("resync: cannot list containers: {}", listed.error().message);
       noteProgress();

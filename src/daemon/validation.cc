@@ -132,7 +132,9 @@ asio::awaitable<Response> Daemon::answerClaim(Request req) {
   claim.probes = check::probeNames(service);
   std::optional<docker::ContainerInfo> inspected;
   size_t listed_count = 0;
-  auto listed = co_await docker_->listContainers(docker::ListOptions{});
+  // Named, not a brace-initialized temporary in the co_await: GCC 12 destroys those twice.
+  docker::ListOptions every_container;
+  auto listed = co_await docker_->listContainers(std::move(every_container));
   if (listed) {
     listed_count = listed->size();
     for (const auto& c : *listed) {

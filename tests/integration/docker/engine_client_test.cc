@@ -607,7 +607,8 @@ TEST_F(EngineClientTest, SpeaksPlainTcp) {
   auto work = [&]() -> asio::awaitable<Result<std::vector<ContainerSummary>>> {
     auto v = co_await tcp.version();
     if (!v) co_return v.error();
-    auto list = co_await tcp.listContainers({});
+    ListOptions every_container;  // named: GCC 12 destroys a brace-initialized temporary twice
+    auto list = co_await tcp.listContainers(std::move(every_container));
     acceptor.close();
     co_return list;
   };
