@@ -70,6 +70,7 @@ asio::awaitable<std::vector<services::ProbeResult>> runProbes(
   // Start all probes at once so one slow probe does not delay the others.
   using Op = decltype(asio::co_spawn(ex, runOne(runnable[0], docker, target), asio::deferred));
   std::vector<Op> ops;
+  ops.reserve(runnable.size());
   for (const auto& p : runnable) {
     ops.push_back(asio::co_spawn(ex, runOne(p, docker, target), asio::deferred));
   }

@@ -40,9 +40,11 @@ Result<pid_t> spawnInOwnGroup(const std::vector<std::string>& argv,
   posix_spawnattr_setsigdefault(&attr, &defaults);
 
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   pid_t pid = -1;

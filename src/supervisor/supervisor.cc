@@ -951,6 +951,7 @@ void Supervisor::schedule(Now now, Decision& d) {
     wanting.push_back(r);
   }
   std::vector<std::tuple<int, bool, SteadyTime, std::string, Record*>> order;
+  order.reserve(wanting.size());
   for (Record* r : wanting) {
     order.emplace_back(dependencyDepth(*r), !r->def.critical, r->incident->detected, r->def.name,
                        r);

@@ -8,6 +8,7 @@ namespace medic::alerts {
 
 std::string renderCriticalFile(const std::vector<Alert>& alerts) {
   std::vector<const Alert*> order;
+  order.reserve(alerts.size());
   for (const Alert& a : alerts) order.push_back(&a);
   std::stable_sort(order.begin(), order.end(), [](const Alert* a, const Alert* b) {
     if (a->firing() != b->firing()) return a->firing();
