@@ -11,10 +11,10 @@
 namespace medic::config {
 
 struct YamlLimits {
-  size_t max_bytes = 1024 * 1024;      ///< text size
-  int max_depth = 32;                  ///< nested maps/lists
-  int max_aliases = 100;               ///< `*name` uses
-  uint64_t max_alias_nodes = 100'000;  ///< nodes the aliases would add when expanded
+  size_t max_bytes = size_t{1024} * 1024;  ///< text size
+  int max_depth = 32;                      ///< nested maps/lists
+  int max_aliases = 100;                   ///< `*name` uses
+  uint64_t max_alias_nodes = 100'000;      ///< nodes the aliases would add when expanded
 };
 
 /// Throws ConfigError ("<source>:<line>: ...") when `text` is not a single well-formed YAML

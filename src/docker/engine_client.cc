@@ -39,11 +39,11 @@ using nlohmann::json;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-constexpr std::size_t kMaxBodyBytes = 32 * 1024 * 1024;
-constexpr std::size_t kMaxErrorBodyBytes = 64 * 1024;
-constexpr std::size_t kMaxExecOutputBytes = 64 * 1024;
-constexpr std::size_t kMaxEventLineBytes = 1024 * 1024;
+constexpr std::size_t kMaxHeaderBytes = std::size_t{64} * 1024;
+constexpr std::size_t kMaxBodyBytes = std::size_t{32} * 1024 * 1024;
+constexpr std::size_t kMaxErrorBodyBytes = std::size_t{64} * 1024;
+constexpr std::size_t kMaxExecOutputBytes = std::size_t{64} * 1024;
+constexpr std::size_t kMaxEventLineBytes = std::size_t{1024} * 1024;
 
 using UnixStream = beast::basic_stream<asio::local::stream_protocol, asio::any_io_executor,
                                        beast::unlimited_rate_policy>;

@@ -25,7 +25,7 @@ using asio::ip::tcp;
 namespace {
 
 constexpr size_t kMaxBody = 1 << 20;
-constexpr size_t kMaxHeader = 16 * 1024;
+constexpr size_t kMaxHeader = size_t{16} * 1024;
 constexpr int kMaxJsonDepth = 64;
 
 /// Nesting depth of arrays and objects, counted without parsing (and without recursion), so a

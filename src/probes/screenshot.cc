@@ -49,7 +49,7 @@ std::string readFile(const std::filesystem::path& path, size_t limit) {
 
 /// The last line Chromium wrote to stderr that says something, for the error message.
 std::string lastWords(const std::filesystem::path& log) {
-  std::istringstream in(readFile(log, 64 * 1024));
+  std::istringstream in(readFile(log, size_t{64} * 1024));
   std::string line, last;
   while (std::getline(in, line)) {
     if (line.find("dbus") != std::string::npos || line.empty()) continue;
@@ -241,7 +241,7 @@ ScreenshotResult captureScreenshot(const ScreenshotRequest& request,
                     : "Chromium did not finish within " + std::to_string(request.timeout.count()) +
                           " ms; it was killed";
   } else {
-    std::string bytes = readFile(png, 32 * 1024 * 1024);
+    std::string bytes = readFile(png, size_t{32} * 1024 * 1024);
     if (pngSize(bytes)) {
       out.ok = true;
       out.png = std::move(bytes);

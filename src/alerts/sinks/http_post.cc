@@ -17,7 +17,7 @@ namespace bhttp = beast::http;
 
 namespace {
 
-constexpr size_t kMaxReplyBytes = 64 * 1024;
+constexpr size_t kMaxReplyBytes = size_t{64} * 1024;
 
 Error bad(std::string_view url, const std::string& what) {
   return Error::make(ErrorKind::kBadRequest,
