@@ -92,7 +92,7 @@ asio::awaitable<std::vector<services::ProbeResult>> runProbes(
       auto data = outcomes[i].data;
       data["probe"] = r.name;
       data["summary"] = r.summary;
-      auto ev = evidence::makeEvidence(r.kind, service.name, std::move(data), clock.now().wall);
+      auto ev = evidence::makeEvidence(r.kind, service.name, data, clock.now().wall);
       r.evidence_id = ev.id;
       out.push_back(std::move(ev));
     }
@@ -114,7 +114,7 @@ evidence::Evidence dockerStateEvidence(const services::ProtectedService& service
                                          {"match_compose_service", service.match.compose_service},
                                          {"match_compose_project", service.match.compose_project}}},
                            {"containers_listed", listed}};
-  return evidence::makeEvidence(evidence::kDockerState, service.name, std::move(absent), time);
+  return evidence::makeEvidence(evidence::kDockerState, service.name, absent, time);
 }
 
 asio::awaitable<ServiceReport> checkService(docker::DockerApi& docker,

@@ -37,8 +37,8 @@ asio::awaitable<EndpointResult> probeEndpoint(const config::EndpointConfig& endp
   data["ok"] = r.ok;
   data["summary"] = r.summary;
   if (endpoint.max_latency.count() > 0) data["max_latency_ms"] = endpoint.max_latency.count();
-  auto ev = evidence::makeEvidence(evidence::kHttp, evidence::endpointSubject(endpoint.name),
-                                   std::move(data), clock.now().wall);
+  auto ev = evidence::makeEvidence(evidence::kHttp, evidence::endpointSubject(endpoint.name), data,
+                                   clock.now().wall);
   r.evidence_id = ev.id;
   out.push_back(std::move(ev));
   co_return r;
