@@ -73,7 +73,7 @@ evidence::BaselineService summarize(const ServiceReport& report) {
   }
   s.env_hash = evidence::hashSorted(env);
   std::vector<std::string> labels;
-  for (const auto& [k, v] : c.labels) labels.push_back(k + "=" + v);
+  for (const auto& [k, v] : c.labels) labels.push_back(fmt::format("{}={}", k, v));
   s.labels_hash = evidence::hashSorted(labels);
   if (raw.contains("HostConfig") && raw["HostConfig"].is_object() &&
       raw["HostConfig"].contains("PortBindings") && raw["HostConfig"]["PortBindings"].is_object()) {
