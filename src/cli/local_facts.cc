@@ -8,7 +8,7 @@
 
 namespace medic::cli {
 
-Result<check::FreshFacts> gatherLocally(const GlobalOptions& /*global*/, config::Config cfg,
+Result<check::FreshFacts> gatherLocally(const GlobalOptions& /*global*/, const config::Config& cfg,
                                         bool with_endpoints) {
   boost::asio::io_context io;
   docker::EngineClient client(io.get_executor(), cfg.docker, cfg.docker_timeout);

@@ -11,7 +11,7 @@
 namespace medic::cli {
 
 /// `cfg` as resolveConfig() gave it (--docker already applied).
-Result<check::FreshFacts> gatherLocally(const GlobalOptions& global, config::Config cfg,
+Result<check::FreshFacts> gatherLocally(const GlobalOptions& global, const config::Config& cfg,
                                         bool with_endpoints);
 
 /// The baseline file in the state dir (`medic baseline` writes it, gate 3 reads it).
