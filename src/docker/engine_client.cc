@@ -300,7 +300,7 @@ struct EngineClient::Impl {
   }
 };
 
-EngineClient::EngineClient(asio::any_io_executor executor, std::string address, Millis timeout)
+EngineClient::EngineClient(asio::any_io_executor executor, std::string_view address, Millis timeout)
     : impl_(std::make_shared<Impl>(std::move(executor), address, timeout)) {}
 
 EngineClient::~EngineClient() = default;

@@ -15,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/time.h"
 #include "docker/docker_api.h"
@@ -27,7 +28,7 @@ class EngineClient final : public DockerApi {
   /// address: "unix:///var/run/docker.sock" or "tcp://127.0.0.1:2375". A malformed address does
   /// not throw: every call then fails with the kConfig error from parseEngineAddress (or check
   /// addressError() first).
-  EngineClient(boost::asio::any_io_executor executor, std::string address, Millis timeout);
+  EngineClient(boost::asio::any_io_executor executor, std::string_view address, Millis timeout);
   ~EngineClient() override;
   EngineClient(const EngineClient&) = delete;
   EngineClient& operator=(const EngineClient&) = delete;

@@ -58,18 +58,18 @@ Response Response::text(int status, std::string body, std::string content_type) 
   return r;
 }
 
-void Router::add(std::string method, std::string pattern, Handler handler, bool mutation) {
+void Router::add(std::string method, const std::string& pattern, Handler handler, bool mutation) {
   routes_.push_back(
       Route{std::move(method), segmentsOf(pattern), std::move(handler), mutation, {}, {}});
 }
 
-void Router::addAsync(std::string method, std::string pattern, AsyncHandler handler,
+void Router::addAsync(std::string method, const std::string& pattern, AsyncHandler handler,
                       bool mutation) {
   routes_.push_back(
       Route{std::move(method), segmentsOf(pattern), Handler{}, mutation, {}, std::move(handler)});
 }
 
-void Router::addStream(std::string method, std::string pattern, StreamHandler handler,
+void Router::addStream(std::string method, const std::string& pattern, StreamHandler handler,
                        bool mutation) {
   routes_.push_back(
       Route{std::move(method), segmentsOf(pattern), Handler{}, mutation, std::move(handler), {}});

@@ -52,12 +52,12 @@ using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request)>;
 /// Routes "/api/v1/services/{name}/recover"-style patterns. `mutation` routes need the token.
 class Router {
  public:
-  void add(std::string method, std::string pattern, Handler handler, bool mutation = false);
+  void add(std::string method, const std::string& pattern, Handler handler, bool mutation = false);
   /// A streaming route; the same Host and token checks apply as for add().
-  void addStream(std::string method, std::string pattern, StreamHandler handler,
+  void addStream(std::string method, const std::string& pattern, StreamHandler handler,
                  bool mutation = false);
   /// A coroutine route; the same Host and token checks apply as for add().
-  void addAsync(std::string method, std::string pattern, AsyncHandler handler,
+  void addAsync(std::string method, const std::string& pattern, AsyncHandler handler,
                 bool mutation = false);
 
   struct Match {

@@ -101,7 +101,7 @@ bool tokenMatches(const std::string& authorization_header, const std::string& to
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(asio::any_io_executor ex, Router& r, SecurityPolicy p)
-      : executor(ex), acceptor(ex), router(r), policy(std::move(p)) {}
+      : executor(std::move(ex)), acceptor(executor), router(r), policy(std::move(p)) {}
 
   asio::any_io_executor executor;
   tcp::acceptor acceptor;
@@ -313,7 +313,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 };
 
 Server::Server(asio::any_io_executor executor, Router& router, SecurityPolicy policy)
-    : impl_(std::make_shared<Impl>(executor, router, std::move(policy))) {}
+    : impl_(std::make_shared<Impl>(std::move(executor), router, std::move(policy))) {}
 
 Server::~Server() { stop(); }
 
