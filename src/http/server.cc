@@ -252,7 +252,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                        "\r\nServer: medic/" MEDIC_VERSION "\r\nContent-Type: " + r.content_type +
                        "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
                        "Connection: close\r\n";
-    for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+    for (const auto& [k, v] : r.headers) head.append(k).append(": ").append(v).append("\r\n");
     head += "\r\n" + r.body;
     auto [wec, wn] = co_await asio::async_write(*socket, asio::buffer(head),
                                                 asio::as_tuple(asio::use_awaitable));
