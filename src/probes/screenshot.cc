@@ -112,7 +112,8 @@ std::string findExecutable(const std::string& program) {
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
     if (dir.empty()) continue;
-    std::string candidate = dir + "/" + program;
+    std::string candidate = dir;
+    candidate.append("/").append(program);
     if (executable(candidate)) return candidate;
   }
   return {};
@@ -158,7 +159,10 @@ std::string screenshotRefusal(const std::string& url) {
   if (ec) return "cannot resolve " + host + ": " + ec.message();
   for (const auto& entry : results) {
     auto why = refusedAddressReason(entry.endpoint().address());
-    if (!why.empty()) return host + " resolves to a " + why;
+    if (!why.empty()) {
+      host.append(" resolves to a ").append(why);
+      return host;
+    }
   }
   return {};
 }

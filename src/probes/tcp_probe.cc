@@ -28,7 +28,8 @@ asio::awaitable<void> connectOnce(const std::string& host, const std::string& po
   for (const auto& e : endpoints) {
     auto why = refusedAddressReason(e.endpoint().address());
     if (!why.empty()) {
-      out.summary = "refused: " + host + " resolves to a " + why;
+      out.summary = "refused: ";
+      out.summary.append(host).append(" resolves to a ").append(why);
       continue;
     }
     tcp::socket socket(ex);
