@@ -86,7 +86,7 @@ void Daemon::registerValidationRoutes() {
     const auto t = now().wall;
     for (const auto& e : *list) {
       auto j = recordJson(e);
-      j["age_seconds"] = std::max(0.0, (toUnixMillis(t) - e.time_ms) / 1000.0);
+      j["age_seconds"] = std::max(0.0, static_cast<double>(toUnixMillis(t) - e.time_ms) / 1000.0);
       arr.push_back(std::move(j));
     }
     return Response::json(200, arr);
