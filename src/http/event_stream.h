@@ -17,7 +17,7 @@ namespace medic::http {
 class EventStream {
  public:
   static constexpr size_t kDefaultMaxMessages = 256;
-  static constexpr size_t kDefaultMaxBytes = size_t{256} * 1024;
+  static constexpr size_t kDefaultMaxBytes = 262'144;  ///< 256 KiB
 
   explicit EventStream(size_t max_messages = kDefaultMaxMessages,
                        size_t max_bytes = kDefaultMaxBytes);
