@@ -26,7 +26,7 @@ namespace asio = boost::asio;
 namespace {
 
 /// What is kept of a command's output before execOutcome cuts it to kExecOutputLimit.
-constexpr off_t kReadTail = 64 * 1024;
+constexpr off_t kReadTail = off_t{64} * 1024;
 
 int exitCodeOf(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
