@@ -92,12 +92,31 @@ std::string join(std::initializer_list<std::string_view> words) {
   return out;
 }
 
-bool isServiceName(const std::string& name) {
-  if (name.empty() || name.size() > 128) return false;
-  if (!std::isalnum(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
+namespace {
+bool isNamePart(const std::string& part) {
+  if (part.empty() || part.size() > 128) return false;
+  if (!std::isalnum(static_cast<unsigned char>(part[0]))) return false;
+  return std::all_of(part.begin(), part.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
   });
+}
+}  // namespace
+
+bool isServiceName(const std::string& name) {
+  // "db", "shop/db" (compose project/service) or either with "#N" (replica N).
+  std::string rest = name;
+  if (auto hash = rest.rfind('#'); hash != std::string::npos) {
+    const std::string n = rest.substr(hash + 1);
+    if (n.empty() || n.size() > 6 || n.find_first_not_of("0123456789") != std::string::npos ||
+        n[0] == '0') {
+      return false;
+    }
+    rest.erase(hash);
+  }
+  if (auto slash = rest.find('/'); slash != std::string::npos) {
+    return isNamePart(rest.substr(0, slash)) && isNamePart(rest.substr(slash + 1));
+  }
+  return isNamePart(rest);
 }
 
 /// A URL for display: a password in it ("scheme://user:password@host") is dropped, so a default
@@ -299,8 +318,8 @@ class Parser {
   RecoveryConfig recovery(const Value& v, const RecoveryConfig& base) const {
     Fields f(*this, v,
              {"max_attempts", "window", "backoff_initial", "backoff_max", "backoff_jitter",
-              "stop_timeout", "hung_stop_timeout", "replacement_grace", "flap_window",
-              "flap_threshold", "settle_timeout", "rollback"});
+              "stop_timeout", "hung_stop_timeout", "replacement_grace", "replacement_trial",
+              "flap_window", "flap_threshold", "settle_timeout", "rollback", "restart_dependents"});
     RecoveryConfig r = base;
     if (auto x = f.get("max_attempts")) r.max_attempts = integer(*x, 1, kMaxCount);
     if (auto x = f.get("window")) r.window = duration(*x, Zero::kRejected);
@@ -314,6 +333,8 @@ class Parser {
     if (auto x = f.get("flap_threshold")) r.flap_threshold = integer(*x, 1, kMaxCount);
     if (auto x = f.get("settle_timeout")) r.settle_timeout = duration(*x, Zero::kRejected);
     if (auto x = f.get("rollback")) r.rollback = boolean(*x);
+    if (auto x = f.get("replacement_trial")) r.replacement_trial = duration(*x, Zero::kAllowed);
+    if (auto x = f.get("restart_dependents")) r.restart_dependents = boolean(*x);
     if (r.backoff_max < r.backoff_initial) {
       // Blame whichever of the two was written here; with neither, the inherited pair was
       // already checked where it was written.
@@ -485,7 +506,8 @@ class Parser {
       fail(e.key_mark, "services",
            shown(e.key) +
                " is not a usable service name; use letters, digits, '_', '.' and '-' (as compose "
-               "does), starting with a letter or digit");
+               "does), starting with a letter or digit; `project/service` names one compose "
+               "project's service and `#N` its replica N (e.g. shop/db, api#2)");
     }
     Fields f(*this, v, {"match", "critical", "depends_on", "probes", "recovery"});
     ServiceConfig s;

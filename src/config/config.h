@@ -64,7 +64,15 @@ struct RecoveryConfig {
   double backoff_jitter = 0.2;     ///< +-20 % random spread
   Millis stop_timeout{10 * 1000};  ///< grace given to a process on restart
   Millis hung_stop_timeout{2000};  ///< grace for a frozen (hung/paused) process
+  /// After a removal: time to wait for a replacement (compose up) before recreating the snapshot.
   Millis replacement_grace{10 * 1000};
+  /// A replacement somebody else deployed gets this long (at least; the container's healthcheck
+  /// start period plus the service's probe budget when that is longer) to pass before medic
+  /// restores the previous snapshot. A definitive failure (exit, Docker unhealthy) ends it early.
+  Millis replacement_trial{2 * 60 * 1000};
+  /// When this service recovers from an incident, restart the services that depend on it
+  /// (in dependency order), so they reconnect to it.
+  bool restart_dependents = false;
   Millis flap_window{5 * 60 * 1000};  ///< a failure within this time after a recovery is a flap
   int flap_threshold = 3;             ///< flaps in a row before escalating
   Millis settle_timeout{60 * 1000};   ///< time for a recovered service to pass its probes
@@ -77,6 +85,7 @@ struct MatchConfig {
   std::string container;                      ///< exact container name
   std::string compose_service;                ///< com.docker.compose.service
   std::string compose_project;                ///< com.docker.compose.project
+  int compose_number = 0;  ///< com.docker.compose.container-number (a replica); 0 = any
   std::map<std::string, std::string> labels;  ///< every label must be present (value "" = any)
 };
 

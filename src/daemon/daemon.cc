@@ -308,9 +308,9 @@ void Daemon::handleNotice(const supervisor::Notice& given) {
   if (!alerts_) return;
   // A good outcome resolves what was firing for that service (or the host).
   if (n.kind == "recovered" || n.kind == "replaced" || n.kind == "engine_back" ||
-      n.kind == "panic_over" || n.kind == "maintenance") {
+      n.kind == "panic_over" || n.kind == "maintenance" || n.kind == "released") {
     for (const char* k : {"failed", "escalated", "missing", "flapping", "action_failed",
-                          "engine_unreachable", "panic"}) {
+                          "engine_unreachable", "panic", "held"}) {
       (void)alerts_->resolve(std::string(k) + ":" + n.service, t.wall);
     }
     // A replacement that passed after all resolves its failure. A restore ("recovered") does
@@ -519,7 +519,7 @@ std::optional<std::string> Daemon::serviceForEvent(const docker::Event& e) {
     if (services::matches(s.match, name, c)) return name;
   }
   // A container not yet known: let selection decide (labels, projects, --all).
-  auto selected = services::selectServices(options_.config, {c}, options_.all);
+  auto selected = services::selectServices(options_.config, {c}, options_.all, knownNames());
   for (const auto& s : selected) {
     if (s.container) return s.name;
   }
@@ -613,6 +613,13 @@ asio::awaitable<void> Daemon::statsLoop() {
   }
 }
 
+std::vector<services::KnownName> Daemon::knownNames() const {
+  std::vector<services::KnownName> known;
+  known.reserve(services_.size());
+  for (const auto& [name, s] : services_) known.push_back({name, s.match});
+  return known;
+}
+
 void Daemon::rememberService(const services::ProtectedService& s) {
   services_[s.name] = s;
 }
@@ -632,7 +639,7 @@ asio::awaitable<void> Daemon::resync() {
       noteProgress();
       break;
     }
-    auto selected = services::selectServices(options_.config, *listed, options_.all);
+    auto selected = services::selectServices(options_.config, *listed, options_.all, knownNames());
     // Services stay protected after their container disappears: that is when they need us most.
     std::set<std::string> seen;
     for (auto& s : selected) {
@@ -835,6 +842,20 @@ Result<nlohmann::json> Daemon::snapshotBody(const store::SnapshotRecord& snap) c
   return secrets_->openSpec(body);
 }
 
+asio::awaitable<void> Daemon::keepImageReference(docker::ContainerSpec& spec) {
+  // The snapshot pins the image id; the container was created from a reference ("web:1.4").
+  // While that reference still names the same image, the recreated container carries it too, so
+  // `docker ps` and compose show what the user wrote instead of a sha256.
+  if (!spec.body.is_object() || !spec.body.contains("Image") || !spec.body["Image"].is_string())
+    co_return;
+  const std::string pinned = spec.body["Image"].get<std::string>();
+  const auto labels = spec.body.value("Labels", nlohmann::json::object());
+  const std::string reference = labels.value(docker::kSnapshotImageLabel, std::string());
+  if (reference.empty() || reference == pinned || pinned.rfind("sha256:", 0) != 0) co_return;
+  auto image = co_await docker_->inspectImage(reference);
+  if (image && image->id == pinned) spec.body["Image"] = reference;
+}
+
 asio::awaitable<Result<std::string>> Daemon::recreate(const std::string& service,
                                                       const store::SnapshotRecord& snap,
                                                       const std::string& current_id,
@@ -845,6 +866,7 @@ asio::awaitable<Result<std::string>> Daemon::recreate(const std::string& service
                                                     " from its snapshot: " + body.error().message);
   }
   docker::ContainerSpec spec{snap.spec_json.value("name", snap.container_name), std::move(*body)};
+  co_await keepImageReference(spec);
   // Networks first: `docker-compose down` removes the project's network.
   for (const auto& net : snap.spec_json.value("networks", nlohmann::json::array())) {
     const std::string name = net.value("Name", "");
@@ -971,7 +993,19 @@ asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
   std::string new_id;
   const auto secs = std::chrono::seconds((a.stop_timeout.count() + 999) / 1000);
   switch (a.kind) {
-    case ActionKind::kStart: result = co_await docker_->startContainer(a.container_id); break;
+    case ActionKind::kStart: {
+      // `docker rm -f` kills before it removes: the die arrives first and looks like a crash.
+      // One look (~1 ms) tells a container marked for removal from a crashed one, so medic never
+      // asks the engine to start what is being removed (the destroy that follows decides).
+      auto info = co_await docker_->inspectContainer(a.container_id);
+      if (info && info->state.status == "removing") {
+        result = Error::make(ErrorKind::kNotFound, "container " + a.container_id.substr(0, 12) +
+                                                       " is being removed: nothing to start");
+        break;
+      }
+      result = co_await docker_->startContainer(a.container_id);
+      break;
+    }
     case ActionKind::kRestart:
       result = co_await docker_->restartContainer(a.container_id, secs);
       break;
@@ -1032,7 +1066,13 @@ asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
   if (store_ && intent_id != 0) {
     (void)store_->finishIntent(intent_id, result.ok(), answer, toUnixMillis(t1.wall));
   }
-  if (!result) spdlog::error("{}: {} failed: {}", a.service, supervisor::toString(a.kind), result.error().describe());
+  if (!result && result.error().message.find("is being removed") != std::string::npos) {
+    spdlog::info("{}: {} not done: {}", a.service, supervisor::toString(a.kind),
+                 result.error().message);
+  } else if (!result) {
+    spdlog::error("{}: {} failed: {}", a.service, supervisor::toString(a.kind),
+                  result.error().describe());
+  }
   recreating_.erase(a.service);
   const bool reached = result || result.error().kind != ErrorKind::kUnreachable;
   if (!reached && engine_reachable_) {

@@ -223,6 +223,11 @@ class Daemon {
   /// Publishes on a channel (DESIGN §5); failures are logged, never fatal.
   void publish(std::string channel, std::string type, std::string service, std::string severity,
                nlohmann::json data, std::vector<std::string> evidence = {});
+  /// The names given so far, so a container identity keeps its name (services::selectServices).
+  std::vector<services::KnownName> knownNames() const;
+  /// Puts the image reference the container was created with back into `spec` when it still
+  /// resolves to the pinned image id.
+  boost::asio::awaitable<void> keepImageReference(docker::ContainerSpec& spec);
   void rememberService(const services::ProtectedService& s);
   void loadKnownServices();
 

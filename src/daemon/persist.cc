@@ -25,7 +25,9 @@ nlohmann::json recoveryToJson(const config::RecoveryConfig& r) {
           {"flap_window_ms", r.flap_window.count()},
           {"flap_threshold", r.flap_threshold},
           {"settle_timeout_ms", r.settle_timeout.count()},
-          {"rollback", r.rollback}};
+          {"rollback", r.rollback},
+          {"replacement_trial_ms", r.replacement_trial.count()},
+          {"restart_dependents", r.restart_dependents}};
 }
 
 config::RecoveryConfig recoveryFrom(const nlohmann::json& j) {
@@ -42,6 +44,8 @@ config::RecoveryConfig recoveryFrom(const nlohmann::json& j) {
   r.flap_threshold = j.value("flap_threshold", r.flap_threshold);
   r.settle_timeout = Millis(j.value("settle_timeout_ms", r.settle_timeout.count()));
   r.rollback = j.value("rollback", r.rollback);
+  r.replacement_trial = Millis(j.value("replacement_trial_ms", r.replacement_trial.count()));
+  r.restart_dependents = j.value("restart_dependents", r.restart_dependents);
   return r;
 }
 
@@ -92,6 +96,7 @@ nlohmann::json serviceToJson(const services::ProtectedService& s,
            {{"container", s.match.container},
             {"compose_service", s.match.compose_service},
             {"compose_project", s.match.compose_project},
+            {"compose_number", s.match.compose_number},
             {"labels", s.match.labels}}}};
 }
 
@@ -135,6 +140,7 @@ services::ProtectedService serviceFromJson(const nlohmann::json& j,
   s.match.container = m.value("container", "");
   s.match.compose_service = m.value("compose_service", "");
   s.match.compose_project = m.value("compose_project", "");
+  s.match.compose_number = m.value("compose_number", 0);
   s.match.labels = m.value("labels", std::map<std::string, std::string>{});
   return s;
 }

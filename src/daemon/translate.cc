@@ -1,6 +1,9 @@
 #include "daemon/translate.h"
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
+#include <utility>
 
 #include "probes/exec_probe.h"
 
@@ -45,6 +48,33 @@ std::optional<WallTime> parseDockerTime(const std::string& s) {
       std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos)));
 }
 
+int intAttribute(const docker::Event& e, const std::string& key) {
+  auto it = e.attributes.find(key);
+  if (it == e.attributes.end()) return 0;
+  try {
+    return std::stoi(it->second);
+  } catch (...) {
+    return 0;
+  }
+}
+
+/// The kill event's "signal" attribute: a number ("15") on every engine seen, a name ("SIGTERM")
+/// accepted too.
+int signalNumber(const docker::Event& e) {
+  auto it = e.attributes.find("signal");
+  if (it == e.attributes.end()) return 0;
+  std::string sig = it->second;
+  if (!sig.empty() && std::isdigit(static_cast<unsigned char>(sig[0]))) return intAttribute(e, "signal");
+  if (sig.rfind("SIG", 0) == 0) sig.erase(0, 3);
+  static const std::pair<const char*, int> kNames[] = {
+      {"HUP", 1}, {"INT", 2}, {"QUIT", 3}, {"KILL", 9}, {"USR1", 10}, {"USR2", 12}, {"TERM", 15},
+      {"WINCH", 28}};
+  for (const auto& [name, number] : kNames) {
+    if (sig == name) return number;
+  }
+  return 0;
+}
+
 }  // namespace
 
 supervisor::ContainerView toView(const docker::ContainerInfo& info) {
@@ -57,6 +87,19 @@ supervisor::ContainerView toView(const docker::ContainerInfo& info) {
   v.oom_killed = info.state.oom_killed;
   if (!info.state.running) v.finished_at = parseDockerTime(info.state.finished_at);
   v.created_at = parseDockerTime(info.created);
+  // .Config.Healthcheck.StartPeriod is in nanoseconds.
+  if (const auto* cfg = info.raw.is_object() ? &info.raw : nullptr; cfg != nullptr) {
+    auto config = cfg->find("Config");
+    if (config != cfg->end() && config->is_object()) {
+      auto hc = config->find("Healthcheck");
+      if (hc != config->end() && hc->is_object()) {
+        auto sp = hc->find("StartPeriod");
+        if (sp != hc->end() && sp->is_number_integer() && sp->get<int64_t>() > 0) {
+          v.start_period = Millis(sp->get<int64_t>() / 1'000'000);
+        }
+      }
+    }
+  }
   return v;
 }
 
@@ -67,7 +110,12 @@ supervisor::ServiceDef toDef(const services::ProtectedService& s) {
   d.depends_on = s.depends_on;
   d.recovery = s.recovery;
   for (const auto& p : s.probes) {
-    if (probes::runsAsProbe(p.kind)) d.has_probes = true;
+    if (!probes::runsAsProbe(p.kind)) continue;
+    d.has_probes = true;
+    // The time a probe needs to call a failure: its start period, then threshold intervals.
+    const Millis budget =
+        p.start_period + p.interval * std::max(1, p.failure_threshold) + p.timeout;
+    d.probe_budget = std::max(d.probe_budget, budget);
   }
   d.compose_managed = !s.match.compose_project.empty() ||
                       (s.container && s.container->labels.count(services::kLabelComposeProject) > 0);
@@ -113,14 +161,12 @@ std::optional<supervisor::ContainerEvent> toCoreEvent(const docker::Event& e,
   for (const char* w : kWanted) {
     if (action == w) {
       out.action = action;
-      if (action == "die") {
-        auto it = e.attributes.find("exitCode");
-        if (it != e.attributes.end()) {
-          try {
-            out.exit_code = std::stoi(it->second);
-          } catch (...) {
-          }
-        }
+      if (action == "die") out.exit_code = intAttribute(e, "exitCode");
+      if (action == "kill") out.signal = signalNumber(e);
+      if (action == "create") {
+        // Compose v2 labels the new container of a recreate with the id it replaces.
+        auto it = e.attributes.find(services::kLabelComposeReplace);
+        if (it != e.attributes.end()) out.replaces = it->second;
       }
       return out;
     }

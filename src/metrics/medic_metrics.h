@@ -62,7 +62,7 @@ struct MedicMetricsOptions {
   /// supervisor::toString(ServiceState).
   std::vector<std::string> service_states = {
       "unknown",    "healthy",   "starting",    "failed",    "waiting_replacement",
-      "recovering", "verifying", "maintenance", "escalated", "missing"};
+      "recovering", "verifying", "maintenance", "escalated", "missing", "waiting_dependency"};
   /// Severities medic_alerts_firing always shows (0 when none fire).
   std::vector<std::string> alert_severities = {"info", "warning", "critical"};
 };

@@ -22,11 +22,15 @@ struct ServiceDef {
   /// True when the probe layer runs probes for this service: then "passing" means its
   /// ProbesVerdict passes. A ProbesVerdict received for a service also turns this on.
   bool has_probes = false;
-  /// Managed by docker-compose (its container carries a compose project label). Compose replaces
-  /// a container by stopping it BEFORE it creates the new one, so a clean stop of such a container
-  /// gets replacement_grace for its replacement to appear instead of being started again at once
-  /// (starting it would fight the deploy: the old copy takes the port back).
+  /// Managed by docker-compose (its container carries a compose project label). A stop that was
+  /// asked for through the API (a `kill` event with a stop signal before the `die`: `docker
+  /// compose up/down/stop`, v1 recreating) gets replacement_grace for a replacement or removal to
+  /// follow instead of an immediate start (starting it would fight compose: the old copy takes the
+  /// port back). A crash, an OOM kill or a SIGKILL by a person is started at once.
   bool compose_managed = false;
+  /// The longest probe budget of the service (interval x failure_threshold + timeout): the least
+  /// time a replacement on trial needs to prove itself.
+  Millis probe_budget{0};
 };
 
 /// Docker's container state (.State.Status).
@@ -50,6 +54,9 @@ struct ContainerView {
   /// .Created: a container only created a moment ago is still being started by whoever created it
   /// (`docker run`, compose), so it is changing state, not failed.
   std::optional<WallTime> created_at;
+  /// .Config.Healthcheck.StartPeriod (0 without one): a replacement's trial lasts at least this
+  /// plus the probe budget.
+  Millis start_period{0};
 };
 
 /// Full truth from a resync or inspect. nullopt container = no container of the service exists.
@@ -67,6 +74,12 @@ struct ContainerEvent {
   std::optional<DockerHealth> health;  ///< for health_status
   int exit_code = 0;                   ///< for die
   WallTime occurred;                   ///< the engine's event time
+  /// For kill: the signal number sent (0 when the engine did not say). SIGKILL (9) is a kill; any
+  /// other signal sent before a die is a stop somebody asked for (docker stop, compose).
+  int signal = 0;
+  /// For create: the container this one replaces (Compose v2 labels the new container of a
+  /// recreate `com.docker.compose.replace=<old id>` before it stops the old one).
+  std::string replaces;
 };
 
 /// The probe layer's verdict, already thresholded (failure/success thresholds applied).

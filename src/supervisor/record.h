@@ -62,6 +62,11 @@ struct Incident {
   bool verifying = false;
   SteadyTime settle_until{};
   bool replacement = false;  ///< a container medic did not create took over
+  /// restart_dependents: a restart because a dependency recovered, not a failure; spends no budget.
+  bool courtesy = false;
+  /// Opened by a compose move (a stop asked for, or a replacement announced): no failure is
+  /// said unless replacement_grace ends with nothing in its place.
+  bool quiet = false;
   std::vector<std::string> evidence_ids;
 };
 
@@ -107,6 +112,17 @@ struct Supervisor::Record {
   std::string last_snapshot_container;
   std::string last_healthy_image;
   bool skip_grace = false;              ///< operator asked: recreate without waiting
+  /// A stop was asked for through the API (a kill event with a stop signal) for this container:
+  /// its die is somebody's deliberate stop (docker stop, compose), not a crash.
+  std::string stop_requested_for;
+  /// Compose v2 announced a replacement (`com.docker.compose.replace`) of the current container:
+  /// the id of the new one. Compose stops and removes the old one next; nothing is repaired.
+  std::string replaced_by;
+  /// The dependency whose failure holds this service (kWaitingDependency), "" when not held.
+  std::string held_by;
+  /// After a hold ends: failures seen only by probes are not acted on before this (the
+  /// dependent reconnects to its dependency); an exit is acted on at once.
+  std::optional<SteadyTime> released_until;
   std::optional<double> event_latency;  ///< of the event being handled
   ServiceState state = ServiceState::kUnknown;
   ServiceStatus status;

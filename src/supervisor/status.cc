@@ -62,6 +62,8 @@ const char* toString(ServiceState state) {
       return "escalated";
     case ServiceState::kMissing:
       return "missing";
+    case ServiceState::kWaitingDependency:
+      return "waiting_dependency";
   }
   return "unknown";
 }
@@ -93,6 +95,7 @@ nlohmann::json toJson(const ServiceStatus& s, Now now) {
                    {"deploy_guard", s.deploy_guard},
                    {"flap_count", s.flap_count},
                    {"last_healthy_image", s.last_healthy_image}};
+  j["waiting_for"] = s.waiting_for.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.waiting_for);
   j["maintenance_until"] = s.maintenance_until
                                ? nlohmann::json(formatWallTime(toWall(*s.maintenance_until, now)))
                                : nullptr;
@@ -128,6 +131,7 @@ void Supervisor::refreshStatus(Record& r, Now now) {
   s.deploy_guard = r.deploy_guard;
   s.flap_count = r.flap_count;
   s.last_healthy_image = r.last_healthy_image;
+  s.waiting_for = r.state == ServiceState::kWaitingDependency ? r.held_by : std::string();
   s.next_action_at.reset();
   if (r.incident) {
     const Incident& inc = *r.incident;

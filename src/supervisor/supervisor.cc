@@ -171,6 +171,7 @@ Decision Supervisor::observe(const Observation& observation, Now now) {
         }
       },
       observation);
+  reevaluateDependents(now, d);
   schedule(now, d);
   finish(now, d);
   return d;
@@ -193,18 +194,38 @@ namespace {
 /// another container, somebody else deployed it (compose, a script): it goes on trial
 /// (record.h, Trial) unless the service is in maintenance or a deploy guard, where replacements
 /// are intentional and left alone.
+Millis trialLength(const Supervisor::Record& r, const ContainerView& c) {
+  return std::max(clampPositive(r.cfg().replacement_trial), c.start_period + r.def.probe_budget);
+}
+
 void adoptContainer(Supervisor::Record& r, const ContainerView& c, Now now, bool replacing = true) {
   const bool new_container = !r.view || r.view->id != c.id;
   // A trial restored after a medic restart goes on for its container (first look after start).
   const bool on_trial = r.trial && r.trial->container_id == c.id;
   if (new_container && !on_trial) r.trial.reset();
+  // The container medic knew last: after a restart only the open incident (or the snapshot)
+  // remembers it, and the same container seen again is not a new one.
+  const std::string known_id = r.view                                          ? r.view->id
+                               : r.incident && !r.incident->container_id.empty() ? r.incident->container_id
+                                                                                : r.last_snapshot_container;
+  if (new_container && replacing && !known_id.empty() && known_id != c.id) {
+    // Budgets, counters and escalation belong to a container: one somebody else put in place
+    // starts fresh (DESIGN §4). medic's own recreates keep the service's budget (onActionDone).
+    r.attempts.clear();
+    r.flap_count = 0;
+    r.last_recovered_at.reset();
+    r.escalated = false;
+    r.missing = false;
+  }
+  r.stop_requested_for.clear();
+  r.replaced_by.clear();
   if (new_container && !on_trial && replacing && !r.guarded() &&
       !r.last_snapshot_container.empty() && c.id != r.last_snapshot_container) {
     Trial t;
     t.container_id = c.id;
     t.started = now.steady;
     t.started_wall = now.wall;
-    t.until = now.steady + clampPositive(r.cfg().replacement_grace);
+    t.until = now.steady + trialLength(r, c);
     t.previous_image = r.last_healthy_image;
     r.trial = t;
   }
@@ -265,8 +286,14 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
   const std::string& a = e.action;
   const double latency = wallLatency(e.occurred, now.wall);
   // "kill" is only a signal sent (a HUP for a reload, or the first step of `docker rm -f` and
-  // `docker stop`); the process may live on, so only die, stop and oom mean it ended.
-  if (a == "die" || a == "stop" || a == "oom") {
+  // `docker stop`); the process may live on, so only die, stop and oom mean it ended. A kill with
+  // a stop signal (not SIGKILL, not a reload's HUP or a USR) says the coming die was asked for.
+  if (a == "kill") {
+    constexpr int kSigHup = 1, kSigKill = 9, kSigUsr1 = 10, kSigUsr2 = 12, kSigWinch = 28;
+    const bool stop_signal = e.signal != 0 && e.signal != kSigKill && e.signal != kSigHup &&
+                             e.signal != kSigUsr1 && e.signal != kSigUsr2 && e.signal != kSigWinch;
+    if (current && stop_signal) r->stop_requested_for = e.container_id;
+  } else if (a == "die" || a == "stop" || a == "oom") {
     if (current) {
       r->view->phase = Phase::kExited;
       if (a == "die") r->view->exit_code = e.exit_code;
@@ -277,37 +304,23 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
     }
   } else if (a == "destroy") {
     if (current) {
-      const std::string old_id = r->view->id;
+      const std::string replaced_by = r->replaced_by;
       r->view.reset();
       r->event_latency = latency;
-      // Compose creates the replacement before it destroys the old container: adopt at once.
-      // One that is only created (compose v2 starts it after the removal) gets the grace.
+      // Compose v1 starts the replacement before it destroys the old container: adopt it at once
+      // (as a replacement: on trial when medic holds a snapshot of another container; the notice
+      // "replaced" comes when it passes). One that is only created (compose v2 renames and starts
+      // it after the removal) is adopted at its start; the removal waits replacement_grace.
       if (r->candidate && r->candidate->phase != Phase::kCreated) {
         ContainerView next = *r->candidate;
         adoptContainer(*r, next, now);
-        Notice n{"replaced",
-                 Severity::kInfo,
-                 r->def.name,
-                 fmt::format("{}: container {} was removed; its replacement {} is adopted",
-                             r->def.name, shortId(old_id), shortId(next.id)),
-                 {{"old_container_id", old_id}, {"container_id", next.id}}};
-        d.notices.push_back(std::move(n));
-        if (r->incident) {
-          IncidentStatus closed;
-          closed.kind = toString(r->incident->kind);
-          closed.detected_at = r->incident->detected_wall;
-          closed.detection_seconds = r->incident->detection_seconds;
-          closed.attempts = r->incident->attempts;
-          closed.outcome = "replaced";
-          closed.recovered_at = now.wall;
-          closed.recovery_seconds = secondsBetween(r->incident->detected, now.steady);
-          r->last_closed = closed;
-          r->incident.reset();
-        }
         r->event_latency.reset();
+      } else {
+        r->replaced_by = replaced_by;  // compose is still at work: its new container comes next
       }
     } else if (candidate) {
       r->candidate.reset();
+      if (r->replaced_by == e.container_id) r->replaced_by.clear();
     }
   } else if (a == "pause") {
     if (current) {
@@ -325,9 +338,13 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
       r->view->oom_killed = false;
       r->probes.reset();
     } else {
-      ContainerView next{
-          e.container_id, Phase::kRunning, h, 0, candidate ? r->candidate->image_id : std::string(),
-          false,          std::nullopt, std::nullopt};
+      ContainerView next;
+      next.id = e.container_id;
+      next.health = h;
+      if (candidate) {
+        next.image_id = r->candidate->image_id;
+        next.start_period = r->candidate->start_period;
+      }
       if (!r->view) {
         adoptContainer(*r, next, now);  // a replacement appeared while the service had none
       } else {
@@ -336,8 +353,16 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
     }
   } else if (a == "create") {
     if (!current && !candidate) {
-      r->candidate = ContainerView{e.container_id, Phase::kCreated, DockerHealth::kNone, 0, "",
-                                   false,          std::nullopt, e.occurred};
+      ContainerView created;
+      created.id = e.container_id;
+      created.phase = Phase::kCreated;
+      created.created_at = e.occurred;
+      r->candidate = created;
+    }
+    // Compose v2 names the container it replaces before it stops it: what follows (its kill,
+    // die and destroy) is compose's own move, never a failure to repair.
+    if (!e.replaces.empty() && r->view && r->view->id == e.replaces) {
+      r->replaced_by = e.container_id;
     }
   } else if (a == "health_status") {
     if (current && e.health) {
@@ -378,9 +403,10 @@ void Supervisor::onActionDone(const ActionDone& done, Now now, Decision& d) {
     std::string acted_on = act.container_id;
     if (replaces && !done.new_container_id.empty()) {
       acted_on = done.new_container_id;
-      r->view =
-          ContainerView{done.new_container_id, Phase::kRunning, h, 0, "", false, std::nullopt,
-                        std::nullopt};
+      ContainerView fresh;
+      fresh.id = done.new_container_id;
+      fresh.health = h;
+      r->view = fresh;
       if (r->candidate && r->candidate->id == done.new_container_id) r->candidate.reset();
       if (r->incident) r->incident->container_id = done.new_container_id;
     } else if (r->view && r->view->id == act.container_id) {
@@ -390,6 +416,14 @@ void Supervisor::onActionDone(const ActionDone& done, Now now, Decision& d) {
       r->view->health = h;
       r->view->exit_code = 0;
       r->view->oom_killed = false;
+    }
+    if (act.kind == ActionKind::kRecreate && r->incident &&
+        r->incident->kind == FailureKind::kRemoved && r->escalated) {
+      // The restored container is a new one: it starts with a fresh budget, not escalated.
+      r->escalated = false;
+      r->missing = false;
+      r->attempts.clear();
+      r->flap_count = 0;
     }
     r->probes.reset();  // probes must pass again after the repair
     r->own_window = true;
@@ -401,26 +435,28 @@ void Supervisor::onActionDone(const ActionDone& done, Now now, Decision& d) {
       r->incident->settle_until = now.steady + clampPositive(cfg.settle_timeout);
     }
   } else {
-    d.notices.push_back(
-        Notice{"action_failed",
-               Severity::kWarning,
-               r->def.name,
-               fmt::format("{}: {} of container {} failed: {}", r->def.name, toString(act.kind),
-                           act.container_id.empty() ? "(none)" : shortId(act.container_id),
-                           done.error.empty() ? "no error text" : done.error),
-               {{"action", toString(act.kind)},
-                {"action_id", act.id},
-                {"attempt", act.attempt},
-                {"error", done.error}}});
     // The container vanished under the action (`docker rm -f` sends die before destroy): the
-    // attempt never reached a container, so it costs no budget; the destroy event or the next
-    // resync decides what comes next.
+    // attempt never reached a container, so it costs no budget and raises nothing; the destroy
+    // event or the next resync decides what comes next.
     const bool restart_like = act.kind == ActionKind::kStart || act.kind == ActionKind::kRestart ||
                               act.kind == ActionKind::kUnpause;
     const bool target_gone = done.error.find("marked for removal") != std::string::npos ||
                              done.error.find("No such container") != std::string::npos ||
                              done.error.find("is being removed") != std::string::npos;
     const bool vanished = !done.reached_engine || (restart_like && target_gone);
+    if (!(restart_like && target_gone)) {
+      d.notices.push_back(
+          Notice{"action_failed",
+                 Severity::kWarning,
+                 r->def.name,
+                 fmt::format("{}: {} of container {} failed: {}", r->def.name, toString(act.kind),
+                             act.container_id.empty() ? "(none)" : shortId(act.container_id),
+                             done.error.empty() ? "no error text" : done.error),
+                 {{"action", toString(act.kind)},
+                  {"action_id", act.id},
+                  {"attempt", act.attempt},
+                  {"error", done.error}}});
+    }
     if (vanished && r->incident) {
       r->attempts.refundLast();
       if (r->incident->attempts > 0) --r->incident->attempts;
@@ -583,7 +619,17 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
 
   // A trial ends when its container is no longer the service's (removed, restored over) or
   // when it passes: then it is simply the service's container, its snapshot taken just above.
-  if (r.trial && (!r.view || r.view->id != r.trial->container_id || passing)) r.trial.reset();
+  if (r.trial && (!r.view || r.view->id != r.trial->container_id || passing)) {
+    const bool passed = passing && r.view && r.view->id == r.trial->container_id;
+    r.trial.reset();
+    if (passed && !r.incident) {
+      // No incident to close (nothing failed while it took over): say it here.
+      d.notices.push_back(Notice{"replaced", Severity::kInfo, r.def.name,
+                                 fmt::format("{}: replacement container {} is healthy and adopted",
+                                             r.def.name, shortId(r.view->id)),
+                                 {{"container_id", r.view->id}}});
+    }
+  }
 
   auto closeIncident = [&](const std::string& outcome) {
     Incident& inc = *r.incident;
@@ -631,17 +677,78 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
                  {{"escalation_cleared", true}}});
     }
   }
-  if (r.escalated) {
+  // "Never remove services without replacement" outranks escalation: a removed service is
+  // restored even when medic had given up on its container (the alert says so).
+  const bool removed = !r.view;
+  if (r.escalated && !(removed && !r.missing)) {
     r.state = r.missing ? ServiceState::kMissing : ServiceState::kEscalated;
     r.event_latency.reset();
     refreshStatus(r, now);
     return;
   }
+  // Blame the root cause: while a dependency is failing or recovering, a failing dependent is
+  // held (no action, no budget); a removal is restored all the same.
+  if ((j.verdict == Verdict::kFailing || (j.verdict == Verdict::kPending && r.incident)) &&
+      !removed) {
+    if (auto root = rootCause(r)) {
+      if (r.held_by != *root) {
+        r.held_by = *root;
+        d.notices.push_back(Notice{
+            "held",
+            Severity::kWarning,
+            r.def.name,
+            fmt::format("{}: {}; held while its dependency {} is failing or recovering (the root "
+                        "cause): medic repairs {} first and then judges {} afresh",
+                        r.def.name, j.verdict == Verdict::kFailing ? j.reason : "not passing",
+                        *root, *root, r.def.name),
+            {{"root_cause", *root},
+             {"failure", j.verdict == Verdict::kFailing ? toString(j.kind) : "pending"},
+             {"container_id", r.view->id}}});
+      }
+      if (r.incident) {
+        // Opened before the dependency's failure was known: the dependency is to blame, so this
+        // one is dropped and judged afresh once the dependency is healthy.
+        Incident& inc = *r.incident;
+        IncidentStatus s;
+        s.kind = toString(inc.kind);
+        s.detected_at = inc.detected_wall;
+        s.detection_seconds = inc.detection_seconds;
+        s.attempts = inc.attempts;
+        s.outcome = "dependency";
+        r.last_closed = s;
+        r.incident.reset();
+      }
+      r.state = ServiceState::kWaitingDependency;
+      r.event_latency.reset();
+      refreshStatus(r, now);
+      return;
+    }
+  }
+  if (!r.held_by.empty()) {
+    d.notices.push_back(
+        Notice{"released",
+               Severity::kInfo,
+               r.def.name,
+               fmt::format("{}: its dependency {} is healthy again; {} is judged afresh", r.def.name,
+                           r.held_by, r.def.name),
+               {{"root_cause", r.held_by}}});
+    r.held_by.clear();
+    r.released_until = now.steady + clampPositive(cfg.settle_timeout);
+    // A replacement could not prove itself while its dependency was down: its trial starts over.
+    if (r.trial && !r.trial->failed && r.view) {
+      r.trial->until = std::max(r.trial->until, now.steady + trialLength(r, *r.view));
+    }
+  }
+  if (r.released_until && (passing || now.steady >= *r.released_until)) r.released_until.reset();
   if (r.trial) {
     // A replacement on trial is never restarted: it passes within the grace (adopted above), or
     // the snapshot it replaced comes back. One inside its start period (or otherwise changing
     // state) is not acted on even past the grace; its next event or resync decides.
-    if (!r.trial->failed && (now.steady < r.trial->until || j.changing)) {
+    // A definitive failure (an exit, Docker's own unhealthy verdict) ends the trial at once;
+    // failing probes alone do not: a slow starter is given its whole trial.
+    const bool definitive = j.verdict == Verdict::kFailing && !j.soft &&
+                            (j.kind == FailureKind::kExited || j.kind == FailureKind::kUnhealthy);
+    if (!r.trial->failed && !definitive && (now.steady < r.trial->until || j.changing)) {
       r.state = ServiceState::kWaitingReplacement;
     } else {
       if (!r.trial->failed) failTrial(r, j.verdict == Verdict::kFailing ? j.reason : "", now, d);
@@ -657,6 +764,10 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
       r.state = ServiceState::kHealthy;
       if (!r.incident) break;
       Incident& inc = *r.incident;
+      if (inc.courtesy && inc.attempts == 0) {
+        r.state = ServiceState::kFailed;  // restart_dependents: its restart is still to come
+        break;
+      }
       nlohmann::json data{
           {"container_id", r.view->id},
           {"failure", toString(inc.kind)},
@@ -677,8 +788,10 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
                    fmt::format("{}: recovered after {} attempt(s); down {:.2f} s", r.def.name,
                                inc.attempts, secondsBetween(inc.detected, now.steady)),
                    std::move(data)});
+        const bool courtesy = inc.courtesy;
         closeIncident("recovered");
-        r.last_recovered_at = now.steady;
+        if (!courtesy) r.last_recovered_at = now.steady;
+        if (cfg.restart_dependents) restartDependents(r, now, d);
       }
       break;
     }
@@ -704,11 +817,36 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
       break;
     }
     case Verdict::kFailing: {
+      if (!r.incident && j.soft && r.released_until) {
+        // Just released from a dependency hold: its probes get settle_timeout to pass again.
+        r.state = ServiceState::kStarting;
+        break;
+      }
       // An open incident (a stop) that turns into a removal (`docker-compose down` stops, then
       // removes) is said again: a removal is critical.
       const bool became_removal = r.incident && r.incident->kind != FailureKind::kRemoved &&
                                   j.kind == FailureKind::kRemoved;
-      if (!r.incident) {
+      // Compose's own moves, recognised from what compose does and never from an exit code: v2
+      // announced a replacement of this container, or a stop was asked for through the API (v1's
+      // recreate, `down`, `stop`). Then wait for the replacement like after a removal, and say
+      // nothing unless none comes. A crash, an OOM kill or a person's `docker kill` (SIGKILL) is
+      // started at once.
+      const bool compose_move =
+          j.kind == FailureKind::kExited && r.view && r.view->phase == Phase::kExited &&
+          (!r.incident || r.incident->attempts == 0) &&
+          (!r.replaced_by.empty() ||
+           (r.def.compose_managed && !r.view->oom_killed && r.stop_requested_for == r.view->id));
+      if (!r.incident && compose_move) {
+        Incident inc;
+        inc.kind = j.kind;
+        inc.reason = j.reason;
+        inc.container_id = r.view->id;
+        inc.detected = now.steady;
+        inc.detected_wall = now.wall;
+        inc.detection_seconds = r.event_latency.value_or(0.0);
+        inc.quiet = true;
+        r.incident = inc;
+      } else if (!r.incident) {
         Incident inc;
         inc.kind = j.kind;
         inc.reason = j.reason;
@@ -725,7 +863,10 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
                                        ? Severity::kCritical
                                        : Severity::kWarning,
                                    r.def.name,
-                                   fmt::format("{}: {}", r.def.name, j.reason),
+                                   fmt::format("{}: {}{}", r.def.name, j.reason,
+                                               r.escalated ? " (it was escalated; a removal is "
+                                                             "restored all the same)"
+                                                           : ""),
                                    {{"failure", toString(j.kind)},
                                     {"container_id", inc.container_id},
                                     {"detection_seconds", inc.detection_seconds},
@@ -765,7 +906,10 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
       inc.kind = j.kind;
       inc.reason = j.reason;
       r.state = ServiceState::kFailed;
-      if (became_removal) {
+      if (became_removal && !r.replaced_by.empty()) {
+        // Compose v2 removing the container it announced a replacement for: still its move.
+      } else if (became_removal) {
+        inc.quiet = false;
         d.notices.push_back(Notice{"failed",
                                    Severity::kCritical,
                                    r.def.name,
@@ -775,13 +919,7 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
                                     {"detection_seconds", r.event_latency.value_or(0.0)},
                                     {"evidence", inc.evidence_ids}}});
       }
-      // A compose container that exited cleanly (0, or the SIGTERM/SIGKILL of a stop) is most
-      // likely being replaced by `docker-compose up`: wait for the replacement like a removal.
-      const bool stopped_for_replacement =
-          j.kind == FailureKind::kExited && r.def.compose_managed && r.view &&
-          r.view->phase == Phase::kExited && !r.view->oom_killed &&
-          (r.view->exit_code == 0 || r.view->exit_code == 137 || r.view->exit_code == 143) &&
-          inc.attempts == 0;
+      const bool stopped_for_replacement = compose_move;
       if (j.kind == FailureKind::kRemoved || stopped_for_replacement) {
         if (!inc.grace_until) {
           inc.grace_until =
@@ -789,6 +927,22 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
         }
         if (now.steady < *inc.grace_until) {
           r.state = ServiceState::kWaitingReplacement;
+        } else if (inc.quiet && !r.candidate) {
+          // The grace is over and nothing took its place: now it is a failure to repair.
+          inc.quiet = false;
+          d.notices.push_back(Notice{
+              "failed",
+              r.def.critical || j.kind == FailureKind::kRemoved ? Severity::kCritical
+                                                                : Severity::kWarning,
+              r.def.name,
+              fmt::format("{}: {}, and nothing replaced it within replacement_grace ({})",
+                          r.def.name, j.reason,
+                          formatDuration(clampPositive(cfg.replacement_grace))),
+              {{"failure", toString(j.kind)},
+               {"container_id", inc.container_id},
+               {"detection_seconds", inc.detection_seconds},
+               {"exit_code", r.view ? r.view->exit_code : 0},
+               {"evidence", inc.evidence_ids}}});
         } else if (r.candidate) {
           // Grace is over and another container of the service exists: take it over rather
           // than recreate one that would clash with it. Nobody deployed it within the grace
@@ -818,8 +972,8 @@ void Supervisor::failTrial(Record& r, const std::string& failure, Now now, Decis
       failure.empty() ? "it never passed its probes" : failure);
   std::vector<std::string> evidence;
   if (r.probes && r.probes->container_id == t.container_id) evidence = r.probes->evidence_ids;
-  if (!r.incident) {
-    // The outage began when the replacement took over; medic knows it at the end of the grace.
+  if (!r.incident || r.incident->quiet) {
+    // The outage began when the replacement took over; medic knows it when the trial fails.
     Incident inc;
     inc.detected = now.steady;
     inc.detected_wall = now.wall;
@@ -885,6 +1039,71 @@ void Supervisor::escalate(Record& r, Now now, Decision& d, const std::string& wh
   refreshStatus(r, now);
 }
 
+std::optional<std::string> Supervisor::rootCause(const Record& r) const {
+  // Depth-first through depends_on; a cycle is cut by the visited set (a service never waits for
+  // itself). The deepest unhealthy service on the chain is the one to blame.
+  std::set<std::string> visited{r.def.name};
+  std::function<std::optional<std::string>(const Record&)> walk =
+      [&](const Record& x) -> std::optional<std::string> {
+    for (const std::string& dep : x.def.depends_on) {
+      auto it = services_.find(dep);
+      if (it == services_.end() || !visited.insert(dep).second) continue;
+      const Record& other = *it->second;
+      // Transitive: webui -> api -> db holds webui on db even while api still passes (the
+      // probes of a dependent can notice a dead database before those of its direct user).
+      if (auto deeper = walk(other)) return deeper;
+      if (!other.known || other.state == ServiceState::kHealthy) continue;
+      // Starting (a first look, or its start period) is not failing unless it is repairing.
+      if (other.state == ServiceState::kStarting && !other.incident) continue;
+      return dep;
+    }
+    return std::nullopt;
+  };
+  return walk(r);
+}
+
+void Supervisor::reevaluateDependents(Now now, Decision& d) {
+  // A held service is released (or a dependent newly held) when its dependency's state moves;
+  // a few passes settle chains (webui -> api -> db) without depending on map order.
+  for (int pass = 0; pass < 4; ++pass) {
+    bool changed = false;
+    for (auto& [name, r] : services_) {
+      if (r->def.depends_on.empty() || !r->known) continue;
+      const bool held = r->state == ServiceState::kWaitingDependency;
+      const bool to_hold = r->incident && !r->in_flight && !r->escalated &&
+                           r->incident->kind != FailureKind::kRemoved && rootCause(*r);
+      if (!held && !to_hold) continue;
+      const ServiceState before = r->state;
+      evaluate(*r, now, d);
+      changed = changed || r->state != before;
+    }
+    if (!changed) break;
+  }
+}
+
+void Supervisor::restartDependents(const Record& recovered, Now now, Decision& d) {
+  for (auto& [name, r] : services_) {
+    const auto& deps = r->def.depends_on;
+    if (std::find(deps.begin(), deps.end(), recovered.def.name) == deps.end()) continue;
+    if (!r->view || r->view->phase != Phase::kRunning || r->incident || r->in_flight ||
+        r->escalated || r->guarded() || !r->fresh) {
+      continue;
+    }
+    Incident inc;
+    inc.kind = FailureKind::kUnhealthy;
+    inc.reason = fmt::format("its dependency {} was recovered (restart_dependents)",
+                             recovered.def.name);
+    inc.container_id = r->view->id;
+    inc.detected = now.steady;
+    inc.detected_wall = now.wall;
+    inc.courtesy = true;
+    r->incident = inc;
+    r->state = ServiceState::kFailed;
+    refreshStatus(*r, now);
+    (void)d;
+  }
+}
+
 int Supervisor::dependencyDepth(const Record& r) const {
   // Longest depends_on chain among known services; cycles are cut by the visited set.
   std::set<std::string> visited{r.def.name};
@@ -936,11 +1155,14 @@ void Supervisor::schedule(Now now, Decision& d) {
   const std::vector<std::string> troubled(troubled_.begin(), troubled_.end());
   for (const std::string& name : troubled) {
     Record* r = find(name);
-    if (!r || !r->fresh || !r->incident || r->in_flight || r->escalated || r->guarded()) continue;
+    if (!r || !r->fresh || !r->incident || r->in_flight || r->guarded()) continue;
+    // A removal is restored whatever the budget or an escalation says (DESIGN §4).
+    const bool restore = r->incident->kind == FailureKind::kRemoved;
+    if (r->escalated && !restore) continue;
     if (r->state != ServiceState::kFailed) continue;
     const config::RecoveryConfig& cfg = r->cfg();
     const int used = r->attempts.countAt(now.steady, cfg.window);
-    if (used >= std::max(1, cfg.max_attempts)) {
+    if (used >= std::max(1, cfg.max_attempts) && !restore && !r->incident->courtesy) {
       // Exhausted: escalate now rather than after a backoff that can lead nowhere.
       escalate(*r, now, d,
                fmt::format("{} recovery attempts in {} did not repair it ({})", used,
@@ -968,14 +1190,8 @@ void Supervisor::schedule(Now now, Decision& d) {
     const config::RecoveryConfig& cfg = r.cfg();
     const int max_attempts = std::max(1, cfg.max_attempts);
     const int used = r.attempts.countAt(now.steady, cfg.window);
-    bool waits_for_dependency = false;
-    for (const std::string& dep : r.def.depends_on) {
-      const Record* other = find(dep);
-      if (other && other != &r && other->incident && !other->escalated && troubled_.count(dep)) {
-        waits_for_dependency = true;
-      }
-    }
-    if (waits_for_dependency) continue;
+    // Dependencies first: nothing but a restore acts while a dependency is not healthy.
+    if (r.incident->kind != FailureKind::kRemoved && rootCause(r)) continue;
     if (in_flight >= limit) continue;
     if (panic_ && last_recovery_at_ && now.steady < *last_recovery_at_ + opts_.panic_delay)
       continue;
@@ -992,7 +1208,7 @@ void Supervisor::schedule(Now now, Decision& d) {
     a.attempt = inc.attempts + 1;
     a.reason = fmt::format("{}: {} (attempt {} of {} in {})", toString(a.kind), inc.reason,
                            used + 1, max_attempts, formatDuration(clampPositive(cfg.window)));
-    r.attempts.record(now.steady);
+    if (!inc.courtesy) r.attempts.record(now.steady);
     ++inc.attempts;
     ++inc.rung;
     inc.next_action_at.reset();

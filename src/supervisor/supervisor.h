@@ -46,6 +46,9 @@ enum class ServiceState {
   kMaintenance,         ///< maintenance window or deploy guard: observed, never repaired
   kEscalated,           ///< medic stopped acting; a person must look
   kMissing,             ///< removed and nothing to recreate from (escalated)
+  /// failing, but a service it depends on is failing or recovering (the root cause): held, no
+  /// action and no attempt spent until that one is healthy; then judged afresh
+  kWaitingDependency,
 };
 
 const char* toString(ServiceState state);
@@ -82,6 +85,8 @@ struct ServiceStatus {
   std::optional<IncidentStatus> last_incident;
   std::optional<SteadyTime> next_action_at;
   std::string last_healthy_image;
+  /// kWaitingDependency: the dependency that holds it (the root cause of its failure).
+  std::string waiting_for;
 };
 
 /// JSON for the API; steady times become wall times relative to `now`.
@@ -143,6 +148,15 @@ class Supervisor {
   void refreshStatus(Record& r, Now now);
   void finish(Now now, Decision& d);
   int dependencyDepth(const Record& r) const;
+  /// The deepest dependency of `r` (through depends_on) that is not healthy while its own
+  /// dependencies are: what `r` waits for. nullopt when every known dependency is healthy.
+  std::optional<std::string> rootCause(const Record& r) const;
+  /// Dependency holds follow their dependencies: re-judge every held service (and every service
+  /// whose dependency changed) after an observation.
+  void reevaluateDependents(Now now, Decision& d);
+  /// restart_dependents: `recovered` just recovered; give each running service that depends on it
+  /// a restart (no budget spent).
+  void restartDependents(const Record& recovered, Now now, Decision& d);
   Record* find(const std::string& service);
 
   std::map<std::string, std::unique_ptr<Record>> services_;

@@ -92,7 +92,7 @@ std::string formatBytes(uint64_t bytes) {
 Health healthOf(const std::string& state) {
   if (state == "healthy") return Health::kGood;
   if (state == "starting" || state == "recovering" || state == "verifying" ||
-      state == "waiting_replacement") {
+      state == "waiting_replacement" || state == "waiting_dependency") {
     return Health::kDegraded;
   }
   if (state == "maintenance") return Health::kNeutral;
@@ -404,7 +404,7 @@ View Model::view(WallTime now) const {
   }
   static const char* kOrder[] = {
       "healthy", "starting", "verifying", "recovering",  "waiting_replacement",
-      "failed",  "missing",  "escalated", "maintenance", "unknown"};
+      "waiting_dependency", "failed",  "missing",  "escalated", "maintenance", "unknown"};
   for (const char* st : kOrder) {
     if (auto it = counts.find(st); it != counts.end()) h.counts.emplace_back(st, it->second);
   }

@@ -9,7 +9,7 @@
   const CHANNELS = ['service_state', 'recovery_coordination', 'deployment_coordination'];
   const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 };
   const STATE_ORDER = ['failed', 'missing', 'escalated', 'recovering', 'verifying',
-    'waiting_replacement', 'starting', 'maintenance', 'unknown', 'healthy'];
+    'waiting_replacement', 'waiting_dependency', 'starting', 'maintenance', 'unknown', 'healthy'];
   const DAY_MS = 24 * 3600 * 1000;
 
   const $ = (id) => document.getElementById(id);

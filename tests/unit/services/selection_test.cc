@@ -146,5 +146,137 @@ TEST(Selection, RunningThenNewestContainerRepresentsTheService) {
   EXPECT_NE(find(out, "web"), nullptr);
 }
 
+
+// ---- identity (issue 12) ------------------------------------------------------------------------
+
+docker::Labels composeLabels(const std::string& project, const std::string& service, int number = 1,
+                             docker::Labels extra = {{"medic.enable", "true"}}) {
+  extra["com.docker.compose.project"] = project;
+  extra["com.docker.compose.service"] = service;
+  extra["com.docker.compose.container-number"] = std::to_string(number);
+  return extra;
+}
+
+TEST(Identity, TheSameServiceNameInTwoProjectsIsTwoServices) {
+  config::Config cfg;
+  auto out = selectServices(cfg,
+                            {container("a", "shop-db-1", composeLabels("shop", "db")),
+                             container("b", "billing-db-1", composeLabels("billing", "db")),
+                             container("c", "shop-web-1", composeLabels("shop", "web"))},
+                            false);
+  ASSERT_EQ(out.size(), 3u);
+  ASSERT_NE(find(out, "shop/db"), nullptr);
+  ASSERT_NE(find(out, "billing/db"), nullptr);
+  EXPECT_EQ(find(out, "shop/db")->container->id, "a");
+  EXPECT_EQ(find(out, "billing/db")->container->id, "b");
+  EXPECT_NE(find(out, "web"), nullptr);  // not ambiguous: the bare name
+}
+
+TEST(Identity, NamesAreStableAcrossResyncsWhenAnotherProjectComesAndGoes) {
+  config::Config cfg;
+  auto first = selectServices(cfg, {container("a", "shop-db-1", composeLabels("shop", "db"))}, false);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].name, "db");
+  std::vector<KnownName> known{{first[0].name, first[0].match}};
+  // billing starts later: shop's db keeps its name, billing's is qualified.
+  auto both = selectServices(cfg,
+                             {container("a2", "shop-db-1", composeLabels("shop", "db")),
+                              container("b", "billing-db-1", composeLabels("billing", "db"))},
+                             false, known);
+  ASSERT_NE(find(both, "db"), nullptr);
+  EXPECT_EQ(find(both, "db")->container->id, "a2");
+  ASSERT_NE(find(both, "billing/db"), nullptr);
+  EXPECT_EQ(find(both, "billing/db")->container->id, "b");
+  known.push_back({"billing/db", find(both, "billing/db")->match});
+  // shop goes away: billing keeps its qualified name (no silent rename).
+  auto later = selectServices(cfg, {container("b", "billing-db-1", composeLabels("billing", "db"))},
+                              false, known);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].name, "billing/db");
+}
+
+TEST(Identity, ScaledReplicasAreEachTheirOwnService) {
+  config::Config cfg;
+  auto out = selectServices(cfg,
+                            {container("a", "p-api-1", composeLabels("p", "api", 1)),
+                             container("b", "p-api-2", composeLabels("p", "api", 2)),
+                             container("c", "p-api-3", composeLabels("p", "api", 3))},
+                            false);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(find(out, "api")->container->id, "a");
+  EXPECT_EQ(find(out, "api#2")->container->id, "b");
+  EXPECT_EQ(find(out, "api#3")->container->id, "c");
+  // Each finds only its own replica again (a replacement of replica 2 keeps number 2).
+  auto replacement = container("b2", "p-api-2", composeLabels("p", "api", 2));
+  EXPECT_TRUE(matches(find(out, "api#2")->match, "api#2", replacement));
+  EXPECT_FALSE(matches(find(out, "api")->match, "api", replacement));
+}
+
+TEST(Identity, MedicNameOverridesAndEnableFalseAlwaysOptsOut) {
+  config::Config cfg;
+  cfg.select.all = true;
+  cfg.select.compose_projects = {"p"};
+  auto labels = composeLabels("p", "web", 1, {{"medic.name", "storefront"}});
+  auto out = selectServices(cfg,
+                            {container("a", "p-web-1", labels),
+                             container("b", "p-worker-1",
+                                       composeLabels("p", "worker", 1, {{"medic.enable", "false"}})),
+                             container("c", "loose", {{"medic.enable", "false"}})},
+                            true);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].name, "storefront");
+}
+
+TEST(Identity, ComposeV2DependsOnLabelAndDependenciesResolveInTheSameProject) {
+  config::Config cfg;
+  auto api_labels = composeLabels("shop", "api");
+  api_labels["com.docker.compose.depends_on"] = "db:service_healthy:false,redis:service_started:false";
+  auto out = selectServices(cfg,
+                            {container("a", "shop-api-1", api_labels),
+                             container("b", "shop-db-1", composeLabels("shop", "db")),
+                             container("c", "billing-db-1", composeLabels("billing", "db")),
+                             container("d", "shop-redis-1", composeLabels("shop", "redis"))},
+                            false);
+  const ProtectedService* api = find(out, "api");
+  ASSERT_NE(api, nullptr);
+  EXPECT_EQ(api->depends_on, (std::vector<std::string>{"shop/db", "redis"}));
+}
+
+TEST(Identity, ServiceNamesAsUsersWriteThem) {
+  auto p = parseServiceName("shop/db#2");
+  EXPECT_EQ(p.project, "shop");
+  EXPECT_EQ(p.service, "db");
+  EXPECT_EQ(p.number, 2);
+  p = parseServiceName("db");
+  EXPECT_EQ(p.project, "");
+  EXPECT_EQ(p.service, "db");
+  EXPECT_EQ(p.number, 0);
+  // A config entry (or a CLI argument) named project/service finds that project's container.
+  config::MatchConfig any;
+  auto shop = container("a", "shop-db-1", composeLabels("shop", "db"));
+  auto billing = container("b", "billing-db-1", composeLabels("billing", "db"));
+  EXPECT_TRUE(matches(any, "shop/db", shop));
+  EXPECT_FALSE(matches(any, "shop/db", billing));
+  EXPECT_TRUE(matches(any, "db", billing));
+  EXPECT_FALSE(matches(any, "shop/db#2", shop));
+}
+
+TEST(Identity, AConfigEntryNamedProjectSlashServiceProtectsThatOneOnly) {
+  config::Config cfg;
+  config::ServiceConfig entry;
+  entry.name = "billing/db";
+  cfg.services.push_back(entry);
+  auto out = selectServices(cfg,
+                            {container("a", "shop-db-1", composeLabels("shop", "db")),
+                             container("b", "billing-db-1", composeLabels("billing", "db"))},
+                            false);
+  ASSERT_NE(find(out, "billing/db"), nullptr);
+  EXPECT_EQ(find(out, "billing/db")->container->id, "b");
+  EXPECT_EQ(find(out, "billing/db")->source, "config");
+  // shop's db is still protected by its labels, under the qualified name
+  ASSERT_NE(find(out, "shop/db"), nullptr);
+  EXPECT_EQ(find(out, "shop/db")->container->id, "a");
+}
+
 }  // namespace
 }  // namespace medic::services

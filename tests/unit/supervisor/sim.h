@@ -47,6 +47,18 @@ inline ContainerView inPhase(std::string id, Phase phase, int exit_code = 0) {
   return c;
 }
 
+inline ContainerEvent makeEvent(std::string svc, std::string id, std::string action,
+                                std::optional<DockerHealth> health, int exit_code, WallTime when) {
+  ContainerEvent e;
+  e.service = std::move(svc);
+  e.container_id = std::move(id);
+  e.action = std::move(action);
+  e.health = health;
+  e.exit_code = exit_code;
+  e.occurred = when;
+  return e;
+}
+
 class Sim {
  public:
   explicit Sim(std::vector<ServiceDef> services, Options opts = {})
@@ -63,7 +75,19 @@ class Sim {
   Decision event(const std::string& svc, const std::string& id, const std::string& action,
                  Millis ago = 0ms, int exit_code = 0,
                  std::optional<DockerHealth> health = std::nullopt) {
-    return feed(ContainerEvent{svc, id, action, health, exit_code, clock.now.wall - ago});
+    return feed(makeEvent(svc, id, action, health, exit_code, clock.now.wall - ago));
+  }
+  /// A kill event: `signal` 15 for a stop somebody asked for (docker stop, compose), 9 for a kill.
+  Decision kill(const std::string& svc, const std::string& id, int signal) {
+    ContainerEvent e = makeEvent(svc, id, "kill", std::nullopt, 0, clock.now.wall);
+    e.signal = signal;
+    return feed(e);
+  }
+  /// A create event; `replaces` is Compose v2's com.docker.compose.replace label.
+  Decision created(const std::string& svc, const std::string& id, const std::string& replaces) {
+    ContainerEvent e = makeEvent(svc, id, "create", std::nullopt, 0, clock.now.wall);
+    e.replaces = replaces;
+    return feed(e);
   }
   Decision health(const std::string& svc, const std::string& id, DockerHealth h) {
     return event(svc, id, "health_status", 0ms, 0, h);
