@@ -336,8 +336,8 @@ struct EngineClient::Impl {
                       const std::string& message) {
     if (pinned()) {
       return Error::make(ErrorKind::kEngine,
-                         "the Docker engine refuses API " + used + " (set by DOCKER_API_VERSION): " +
-                             message +
+                         "the Docker engine refuses API " + used +
+                             " (set by DOCKER_API_VERSION): " + message +
                              " — unset DOCKER_API_VERSION to let medic negotiate, or set a "
                              "version the engine accepts");
     }

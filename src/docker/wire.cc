@@ -161,7 +161,9 @@ Result<std::string> negotiateApiVersion(std::string_view engine_max, std::string
 Result<std::string> parseFixedApiVersion(std::string_view text, std::string_view source) {
   std::string_view v = text;
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n')) v.remove_suffix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n')) {
+    v.remove_suffix(1);
+  }
   if (v.starts_with('v')) v.remove_prefix(1);
   if (v.empty()) return std::string();  // set but blank: negotiate, as the CLI does
   const std::string range = std::string(kMinApiVersion) + " to " + std::string(kMaxApiVersion);

@@ -69,9 +69,9 @@ Result<std::string> parseFixedApiVersion(std::string_view text,
 ///   "client version 1.43 is too old. Minimum supported API version is 1.44, please upgrade ..."
 ///   "client version 1.53 is too new. Maximum supported API version is 1.52"
 struct VersionRefusal {
-  bool too_old = false;    ///< true: below the engine's minimum; false: above its maximum
-  std::string requested;   ///< the version the request used
-  std::string supported;   ///< the engine's minimum (too_old) or maximum (too new)
+  bool too_old = false;   ///< true: below the engine's minimum; false: above its maximum
+  std::string requested;  ///< the version the request used
+  std::string supported;  ///< the engine's minimum (too_old) or maximum (too new)
 };
 /// Recognises such a message (the engine's own text, as engineMessage() returns it).
 std::optional<VersionRefusal> parseVersionRefusal(std::string_view message);
