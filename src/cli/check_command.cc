@@ -50,7 +50,8 @@ int runCheck(const GlobalOptions& global, const CheckOptions& opts) {
     return kExitError;
   }
   boost::asio::io_context io;
-  docker::EngineClient client(io.get_executor(), cfg.docker, cfg.docker_timeout);
+  docker::EngineClient client(io.get_executor(), cfg.docker, cfg.docker_timeout,
+                              cfg.docker_api_version);
   SystemClock clock;
   auto future = boost::asio::co_spawn(io, check::runCheckPass(client, cfg, opts.all, clock),
                                       boost::asio::use_future);

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "docker/wire.h"
+
 namespace medic::cli {
 
 config::Config resolveConfig(const GlobalOptions& options) {
@@ -28,6 +30,13 @@ config::Config resolveConfig(const GlobalOptions& options) {
   } else if (const char* host = std::getenv("DOCKER_HOST");
              host != nullptr && *host != '\0' && cfg.docker == config::Config{}.docker) {
     cfg.docker = host;
+  }
+  // DOCKER_API_VERSION fixes the Docker API version as it does for the docker CLI (no
+  // negotiation). Checked here so a typo stops every command with a clear message.
+  if (const char* api = std::getenv("DOCKER_API_VERSION"); api != nullptr && *api != '\0') {
+    auto fixed = docker::parseFixedApiVersion(api);
+    if (!fixed) throw config::ConfigError(fixed.error().message);
+    cfg.docker_api_version = *fixed;
   }
   if (!options.log_level.empty()) cfg.log_level = options.log_level;
   return cfg;

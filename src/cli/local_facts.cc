@@ -11,7 +11,8 @@ namespace medic::cli {
 Result<check::FreshFacts> gatherLocally(const GlobalOptions& /*global*/, const config::Config& cfg,
                                         bool with_endpoints) {
   boost::asio::io_context io;
-  docker::EngineClient client(io.get_executor(), cfg.docker, cfg.docker_timeout);
+  docker::EngineClient client(io.get_executor(), cfg.docker, cfg.docker_timeout,
+                              cfg.docker_api_version);
   SystemClock clock;
   auto future = boost::asio::co_spawn(
       io, check::gatherFresh(client, cfg, cfg.select.all, {}, clock, with_endpoints),

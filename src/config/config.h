@@ -224,6 +224,9 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string docker = "unix:///var/run/docker.sock";  ///< or tcp://host:port
   Millis docker_timeout{10 * 1000};
+  /// A fixed Docker API version (env DOCKER_API_VERSION, as the docker CLI reads it); "" =
+  /// negotiate with the engine. Set by cli::resolveConfig, not by the file.
+  std::string docker_api_version;
   std::string state_dir;  ///< "" = the CLI's default
   Millis resync_interval{30 * 1000};
   /// No resync pass completed (and no engine retry) for this long means the loop is stuck: medic

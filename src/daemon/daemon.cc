@@ -42,7 +42,8 @@ asio::awaitable<void> sleepFor(Millis d) {
 Daemon::Daemon(asio::io_context& io, DaemonOptions options)
     : io_(io), options_(std::move(options)), wake_timer_(io), resync_kick_(io) {
   docker_ = std::make_unique<docker::EngineClient>(io.get_executor(), options_.config.docker,
-                                                   options_.config.docker_timeout);
+                                                   options_.config.docker_timeout,
+                                                   options_.config.docker_api_version);
   auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
   core_ = std::make_unique<supervisor::Supervisor>(
       std::vector<supervisor::ServiceDef>{},

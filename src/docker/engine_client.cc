@@ -28,6 +28,7 @@
 
 #include "core/log.h"
 #include "docker/json_mapping.h"
+#include "docker/spec.h"
 
 namespace medic::docker {
 
@@ -60,6 +61,7 @@ struct Exchange {
   Millis deadline{10'000};
   /// Streams (events): the deadline covers connect and response headers only.
   bool deadline_headers_only = false;
+  std::string accept;  ///< Accept header, when the answer's format must be chosen
   /// Where a 2xx body goes; without one it is collected (bounded) into Reply::body.
   BodySink sink;
 
@@ -72,6 +74,7 @@ struct Exchange {
 struct Reply {
   unsigned status = 0;
   std::string body;
+  std::string api_version;  ///< the engine's API-Version header (its maximum), "" when absent
 };
 
 std::string jsonText(const json& doc) {
@@ -138,6 +141,7 @@ asio::awaitable<Result<Reply>> converse(Stream& stream, const EngineAddress& add
   req.set(http::field::host, "docker");
   req.set(http::field::user_agent, "medic/" MEDIC_VERSION);
   req.set(http::field::connection, "close");
+  if (!ex.accept.empty()) req.set(http::field::accept, ex.accept);
   if (ex.body) {
     req.set(http::field::content_type, "application/json");
     req.body() = *ex.body;
@@ -156,6 +160,7 @@ asio::awaitable<Result<Reply>> converse(Stream& stream, const EngineAddress& add
 
   Reply reply;
   reply.status = parser.get().result_int();
+  reply.api_version = std::string(parser.get()["API-Version"]);
   const bool success = reply.status < 400;
   if (success && ex.deadline_headers_only) stream.expires_never();
   std::array<char, 16 * 1024> chunk;
@@ -195,20 +200,49 @@ struct EngineClient::Impl {
   asio::any_io_executor executor;
   Result<EngineAddress> address;
   Millis timeout;
+  /// The version fixed by DOCKER_API_VERSION ("" = negotiate), or why it is unusable.
+  Result<std::string> fixed;
   mutable std::mutex mutex;
-  std::string api_version;  ///< negotiated; guarded by mutex
+  // Guarded by mutex:
+  std::string api_version;  ///< spoken; "" before negotiation
+  std::string engine_min;   ///< the engine's range as last learnt ("" = unknown)
+  std::string engine_max;
 
-  Impl(asio::any_io_executor ex, std::string_view text, Millis t)
-      : executor(std::move(ex)), address(parseEngineAddress(text)), timeout(t) {}
+  Impl(asio::any_io_executor ex, std::string_view text, Millis t, std::string_view fixed_version)
+      : executor(std::move(ex)),
+        address(parseEngineAddress(text)),
+        timeout(t),
+        fixed(fixed_version.empty() ? Result<std::string>(std::string())
+                                    : parseFixedApiVersion(fixed_version)) {
+    if (fixed && !fixed->empty()) api_version = *fixed;
+  }
 
   std::string negotiated() const {
     std::lock_guard lock(mutex);
     return api_version;
   }
+  bool pinned() const { return fixed && !fixed->empty(); }
+
+  /// Adopts the engine's range [min, max] (min may be ""): the version spoken becomes
+  /// min(max, ours). Logs a change of version after the first choice (an engine upgrade).
+  Result<std::string> adopt(std::string min, std::string max) {
+    auto chosen = negotiateApiVersion(max, min);
+    if (!chosen) return chosen.error();
+    std::lock_guard lock(mutex);
+    if (!api_version.empty() && api_version != *chosen) {
+      spdlog::info("Docker engine API range is now {}{}; speaking {} instead of {}",
+                   min.empty() ? "up to " : min + " to ", max, *chosen, api_version);
+    }
+    engine_min = std::move(min);
+    engine_max = std::move(max);
+    api_version = *chosen;
+    return chosen;
+  }
 
   /// A fresh connection, the exchange, and the connection closed again.
   asio::awaitable<Result<Reply>> perform(Exchange ex) {
     if (!address) co_return address.error();
+    if (!fixed) co_return fixed.error();
     const EngineAddress& where = address.value();
     if (where.kind == EngineAddress::Kind::kUnix) {
       UnixStream stream(executor);
@@ -229,7 +263,8 @@ struct EngineClient::Impl {
     co_return co_await converse(stream, where, ex);
   }
 
-  /// GET /version (unversioned) and negotiation; remembers the result.
+  /// GET /version (unversioned), and negotiation from its ApiVersion and MinAPIVersion (unless
+  /// DOCKER_API_VERSION fixes the version).
   asio::awaitable<Result<VersionInfo>> fetchVersion() {
     Exchange ex;
     ex.target = "/version";
@@ -241,38 +276,131 @@ struct EngineClient::Impl {
     if (!doc) co_return doc.error();
     auto info = versionInfoFromJson(*doc);
     if (!info) co_return info.error();
-    auto chosen = negotiateApiVersion(info->api_version);
+    if (pinned()) {
+      info->negotiated = *fixed;
+      co_return info;
+    }
+    auto chosen = adopt(info->min_api_version, info->api_version);
     if (!chosen) co_return chosen.error();
     info->negotiated = *chosen;
-    {
-      std::lock_guard lock(mutex);
-      api_version = *chosen;
-    }
     co_return info;
   }
 
-  /// "/v1.41", negotiating on first use.
-  asio::awaitable<Result<std::string>> prefix() {
+  /// GET /_ping (unversioned). Its API-Version header, when present and not fixed by
+  /// DOCKER_API_VERSION, (re)sets the version spoken: an engine upgraded or downgraded behind
+  /// a reconnect is followed.
+  asio::awaitable<Result<Reply>> fetchPing() {
+    Exchange ex;
+    ex.target = "/_ping";
+    ex.deadline = timeout;
+    auto reply = co_await perform(std::move(ex));
+    if (!reply) co_return reply.error();
+    if (!pinned() && !reply->api_version.empty()) {
+      std::string min;
+      {
+        std::lock_guard lock(mutex);
+        // The minimum is not in the ping; keep what /version or a refusal said, while the
+        // maximum is the same engine's.
+        if (engine_max == reply->api_version) min = engine_min;
+      }
+      auto chosen = adopt(min, reply->api_version);
+      if (!chosen) {
+        // No overlap: name the engine's full range when /version gives it.
+        if (min.empty()) {
+          auto info = co_await fetchVersion();
+          if (!info) co_return info.error();
+        }
+        co_return chosen.error();
+      }
+    }
+    co_return reply;
+  }
+
+  /// The version to speak, negotiating on first use like the docker CLI: from the engine's
+  /// /_ping API-Version header, else from GET /version.
+  asio::awaitable<Result<std::string>> ensureVersion() {
     std::string known = negotiated();
-    if (!known.empty()) co_return "/v" + known;
+    if (!known.empty()) co_return known;
+    auto ping = co_await fetchPing();
+    if (!ping) co_return ping.error();
+    known = negotiated();
+    if (!known.empty()) co_return known;
     auto info = co_await fetchVersion();
     if (!info) co_return info.error();
-    co_return "/v" + info->negotiated;
+    co_return info->negotiated;
+  }
+
+  /// The engine refused `used` (a 400 naming its own limit): adopts the limit when it lies in
+  /// our range. Error naming both ranges when it does not, or when the version is fixed.
+  Status adoptRefusal(const VersionRefusal& refusal, const std::string& used,
+                      const std::string& message) {
+    if (pinned()) {
+      return Error::make(ErrorKind::kEngine,
+                         "the Docker engine refuses API " + used +
+                             " (set by DOCKER_API_VERSION): " + message +
+                             " — unset DOCKER_API_VERSION to let medic negotiate, or set a "
+                             "version the engine accepts");
+    }
+    std::string min, max;
+    {
+      std::lock_guard lock(mutex);
+      min = engine_min;
+      max = engine_max;
+    }
+    if (refusal.too_old) {
+      min = refusal.supported;
+      if (!max.empty() && compareApiVersions(max, min) < 0) max.clear();
+      if (compareApiVersions(min, kMaxApiVersion) > 0) {
+        return Error::make(ErrorKind::kEngine, apiMismatchMessage(min, max));
+      }
+      // Speak the minimum it names: the one version it is known to accept (what it advertised
+      // was stale, or it would not have refused).
+      std::lock_guard lock(mutex);
+      spdlog::warn("the Docker engine refuses API {} (minimum {}); speaking {}", used, min, min);
+      engine_min = min;
+      engine_max = max;
+      api_version = min;
+      return okStatus();
+    }
+    max = refusal.supported;
+    if (!min.empty() && compareApiVersions(min, max) > 0) min.clear();
+    auto chosen = adopt(min, max);
+    if (!chosen) return chosen.error();
+    spdlog::warn("the Docker engine refuses API {} (maximum {}); speaking {}", used, max, *chosen);
+    return okStatus();
+  }
+
+  /// `ex` sent to the versioned `path` ("/containers/json?all=1"). An answer refusing the
+  /// version (HTTP 400, "client version X is too old/new ...") re-negotiates to the limit it
+  /// names and is retried once.
+  asio::awaitable<Result<Reply>> performVersioned(Exchange ex, const std::string& path) {
+    for (int attempt = 0;; ++attempt) {
+      auto version = co_await ensureVersion();
+      if (!version) co_return version.error();
+      Exchange request = ex;
+      request.target = "/v" + *version + path;
+      auto reply = co_await perform(std::move(request));
+      if (!reply || reply->status != 400 || attempt > 0) co_return reply;
+      const std::string message = engineMessage(reply->body);
+      auto refusal = parseVersionRefusal(message);
+      if (!refusal) co_return reply;
+      if (auto adopted = adoptRefusal(*refusal, *version, message); !adopted) {
+        co_return adopted.error();
+      }
+    }
   }
 
   /// A versioned request with the client deadline (or `deadline`); >= 400 becomes an Error.
   asio::awaitable<Result<Reply>> call(http::verb verb, std::string path,
                                       std::optional<json> body = std::nullopt,
                                       std::optional<Millis> deadline = std::nullopt) {
-    auto versioned = co_await prefix();
-    if (!versioned) co_return versioned.error();
     Exchange ex;
     ex.verb = verb;
-    ex.target = *versioned + path;
+    ex.target = path;
     if (body) ex.body = jsonText(*body);
     ex.deadline = deadline.value_or(timeout);
     std::string what = ex.describe();
-    auto reply = co_await perform(std::move(ex));
+    auto reply = co_await performVersioned(std::move(ex), path);
     if (!reply) co_return reply.error();
     if (reply->status >= 400) co_return httpError(reply->status, reply->body, what);
     co_return reply;
@@ -300,13 +428,15 @@ struct EngineClient::Impl {
   }
 };
 
-EngineClient::EngineClient(asio::any_io_executor executor, std::string_view address, Millis timeout)
-    : impl_(std::make_shared<Impl>(std::move(executor), address, timeout)) {}
+EngineClient::EngineClient(asio::any_io_executor executor, std::string_view address, Millis timeout,
+                           std::string_view fixed_api_version)
+    : impl_(std::make_shared<Impl>(std::move(executor), address, timeout, fixed_api_version)) {}
 
 EngineClient::~EngineClient() = default;
 
 const Error* EngineClient::addressError() const {
-  return impl_->address ? nullptr : &impl_->address.error();
+  if (!impl_->address) return &impl_->address.error();
+  return impl_->fixed ? nullptr : &impl_->fixed.error();
 }
 
 std::string EngineClient::apiVersion() const {
@@ -320,10 +450,7 @@ Task<VersionInfo> EngineClient::version() {
 
 Task<Ok> EngineClient::ping() {
   auto impl = impl_;
-  Exchange ex;
-  ex.target = "/_ping";
-  ex.deadline = impl->timeout;
-  auto reply = co_await impl->perform(std::move(ex));
+  auto reply = co_await impl->fetchPing();
   if (!reply) co_return reply.error();
   if (reply->status >= 400) co_return httpError(reply->status, reply->body, "GET /_ping");
   co_return Ok{};
@@ -351,44 +478,29 @@ Task<ContainerInfo> EngineClient::inspectContainer(std::string id_or_name) {
 
 Task<std::string> EngineClient::createContainer(ContainerSpec spec) {
   auto impl = impl_;
-  json body = spec.body.is_object() ? spec.body : json::object();
-  // Engines before API 1.44 take a single endpoint at create; connect the others afterwards.
-  json extra_endpoints = json::object();
-  std::string api = impl->negotiated();
-  if (api.empty()) {
-    auto negotiated = co_await impl->prefix();
-    if (!negotiated) co_return negotiated.error();
-    api = impl->negotiated();
-  }
-  auto networking = body.find("NetworkingConfig");
-  if (compareApiVersions(api, "1.44") < 0 && networking != body.end() && networking->is_object()) {
-    auto endpoints = networking->find("EndpointsConfig");
-    if (endpoints != networking->end() && endpoints->is_object() && endpoints->size() > 1) {
-      std::string primary;
-      if (auto host = body.find("HostConfig"); host != body.end() && host->is_object()) {
-        if (auto mode = host->find("NetworkMode"); mode != host->end() && mode->is_string()) {
-          primary = mode->get<std::string>();
-        }
-      }
-      if (primary.empty() || primary == "default") primary = "bridge";
-      if (!endpoints->contains(primary)) primary = endpoints->begin().key();
-      json kept = json::object();
-      for (auto& [name, endpoint] : endpoints->items()) {
-        (name == primary ? kept : extra_endpoints)[name] = endpoint;
-      }
-      *endpoints = std::move(kept);
-    }
-  }
+  auto api = co_await impl->ensureVersion();
+  if (!api) co_return api.error();
   std::string path = "/containers/create";
   if (!spec.name.empty()) path += "?name=" + urlEncode(spec.name);
-  auto doc = co_await impl->callJson(http::verb::post, std::move(path), std::move(body));
+  CreateRequest request = createRequestFor(spec.body, *api);
+  auto doc = co_await impl->callJson(http::verb::post, path, request.body);
+  if (!doc && impl->negotiated() != *api) {
+    // The engine made us change version during the call (it refused the one the body was
+    // fitted to): fit it again for the version now spoken.
+    request = createRequestFor(spec.body, impl->negotiated());
+    doc = co_await impl->callJson(http::verb::post, path, request.body);
+  }
   if (!doc) co_return doc.error();
+  for (const auto& note : request.dropped) {
+    spdlog::warn("creating {}: API {} cannot carry {}; left out", spec.name, impl->negotiated(),
+                 note);
+  }
   std::string id = doc->is_object() ? doc->value("Id", std::string()) : std::string();
   if (id.empty()) {
     co_return Error::make(ErrorKind::kEngine,
                           "POST /containers/create: the Docker engine returned no container id");
   }
-  for (auto& [network, endpoint] : extra_endpoints.items()) {
+  for (auto& [network, endpoint] : request.connect_after) {
     json connect = {{"Container", id}, {"EndpointConfig", endpoint}};
     auto connected = co_await impl->callOk(
         http::verb::post, "/networks/" + segment(network) + "/connect", std::move(connect));
@@ -480,12 +592,11 @@ Task<ExecResult> EngineClient::exec(std::string id, std::vector<std::string> arg
     co_return Error::make(ErrorKind::kEngine, "exec in " + id + ": the engine returned no exec id");
   }
 
-  auto versioned = co_await impl->prefix();
-  if (!versioned) co_return versioned.error();
   ExecStreamDemuxer demux(kMaxExecOutputBytes);
+  const std::string start_path = "/exec/" + segment(exec_id) + "/start";
   Exchange start;
   start.verb = http::verb::post;
-  start.target = *versioned + "/exec/" + segment(exec_id) + "/start";
+  start.target = start_path;
   start.body = R"({"Detach":false,"Tty":false})";
   start.deadline = timeout;
   start.sink = [&demux](std::string_view bytes) {
@@ -493,7 +604,7 @@ Task<ExecResult> EngineClient::exec(std::string id, std::vector<std::string> arg
     return okStatus();
   };
   std::string what = start.describe();
-  auto reply = co_await impl->perform(std::move(start));
+  auto reply = co_await impl->performVersioned(std::move(start), start_path);
 
   ExecResult result;
   const bool timed_out = !reply && reply.error().kind == ErrorKind::kTimeout;
@@ -573,6 +684,10 @@ Task<NetworkInfo> EngineClient::inspectNetwork(std::string id_or_name) {
 
 Task<std::string> EngineClient::createNetwork(json body) {
   auto impl = impl_;
+  auto api = co_await impl->ensureVersion();
+  if (!api) co_return api.error();
+  // Duplicate names always fail from 1.44; the field is deprecated there.
+  if (body.is_object() && compareApiVersions(*api, "1.44") >= 0) body.erase("CheckDuplicate");
   auto doc = co_await impl->callJson(http::verb::post, "/networks/create", std::move(body));
   if (!doc) co_return doc.error();
   std::string id = doc->is_object() ? doc->value("Id", std::string()) : std::string();
@@ -590,8 +705,6 @@ Task<Ok> EngineClient::removeNetworkForTest(std::string id_or_name) {
 
 Task<Ok> EngineClient::streamEvents(EventOptions options, EventHandler on_event) {
   auto impl = impl_;
-  auto versioned = co_await impl->prefix();
-  if (!versioned) co_return versioned.error();
   std::string query =
       "?filters=" + urlEncode(encodeFilters({{"type", options.types}, {"label", options.labels}}));
   if (options.since) query += "&since=" + std::to_string(*options.since);
@@ -600,12 +713,18 @@ Task<Ok> EngineClient::streamEvents(EventOptions options, EventHandler on_event)
   LineSplitter splitter(kMaxEventLineBytes);
   std::vector<std::string> lines;
   Exchange ex;
-  ex.target = *versioned + "/events" + query;
+  const std::string path = "/events" + query;
+  ex.target = path;
   ex.deadline = impl->timeout;
   ex.deadline_headers_only = true;
+  // Newline-delimited JSON: API 1.52 may otherwise choose RFC 7464 sequences.
+  ex.accept = "application/x-ndjson";
   ex.sink = [&](std::string_view bytes) -> Status {
     bool within_bound = splitter.feed(bytes, lines);
-    for (const auto& line : lines) {
+    for (auto& line : lines) {
+      // An RFC 7464 record separator, should an engine send json-seq anyway.
+      if (!line.empty() && line.front() == '\x1e') line.erase(0, 1);
+      if (line.empty()) continue;
       auto doc = parseJsonBody(line);
       auto event = doc ? eventFromJson(*doc) : Result<Event>(doc.error());
       if (!event) {
@@ -630,7 +749,7 @@ Task<Ok> EngineClient::streamEvents(EventOptions options, EventHandler on_event)
     return okStatus();
   };
   std::string what = ex.describe();
-  auto reply = co_await impl->perform(std::move(ex));
+  auto reply = co_await impl->performVersioned(std::move(ex), path);
   // A cancelled stream ends normally: the caller asked it to stop. Nothing async may be awaited
   // after cancellation (it would throw), and checking the state is not an async operation.
   asio::cancellation_state state = co_await asio::this_coro::cancellation_state;

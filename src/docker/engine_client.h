@@ -9,8 +9,14 @@
 /// own message), connect failure kUnreachable naming the socket, deadline kTimeout naming the
 /// request, unreadable JSON kEngine.
 ///
-/// API version: the first call asks GET /version (unversioned) and uses min(engine, 1.43); an
-/// engine below 1.41 is refused with kEngine. Every later path is prefixed /v1.NN.
+/// API version, negotiated like the docker CLI: the first call asks GET /_ping (unversioned) for
+/// the engine's API-Version header (GET /version's ApiVersion and MinAPIVersion when it has
+/// none) and speaks min(engine, kMaxApiVersion = 1.52); every later path is prefixed /v1.NN. An
+/// engine whose range does not overlap 1.41..1.52 is refused with kEngine naming both ranges.
+/// A request the engine refuses with its "client version X is too old/new" 400 re-negotiates to
+/// the limit the engine names (when within ours) and is retried once. Each ping() re-reads the
+/// header, so an engine upgraded behind a reconnect is followed. A fixed version (the caller
+/// passes DOCKER_API_VERSION) is spoken as is, never negotiated.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>
@@ -25,25 +31,30 @@ namespace medic::docker {
 
 class EngineClient final : public DockerApi {
  public:
-  /// address: "unix:///var/run/docker.sock" or "tcp://127.0.0.1:2375". A malformed address does
-  /// not throw: every call then fails with the kConfig error from parseEngineAddress (or check
-  /// addressError() first).
-  EngineClient(boost::asio::any_io_executor executor, std::string_view address, Millis timeout);
+  /// address: "unix:///var/run/docker.sock" or "tcp://127.0.0.1:2375". fixed_api_version: the
+  /// value of DOCKER_API_VERSION ("" = negotiate). A malformed address or version does not
+  /// throw: every call then fails with the kConfig error from parseEngineAddress or
+  /// parseFixedApiVersion (or check addressError() first).
+  EngineClient(boost::asio::any_io_executor executor, std::string_view address, Millis timeout,
+               std::string_view fixed_api_version = {});
   ~EngineClient() override;
   EngineClient(const EngineClient&) = delete;
   EngineClient& operator=(const EngineClient&) = delete;
 
-  /// The error that makes every call fail when the address was malformed; nullptr otherwise.
+  /// The error that makes every call fail when the address (or the fixed API version) was
+  /// malformed; nullptr otherwise.
   const Error* addressError() const;
-  /// The negotiated API version ("1.41"), empty before the first successful call.
+  /// The API version spoken ("1.41"): the fixed one, else empty before the first successful
+  /// call.
   std::string apiVersion() const;
 
   Task<VersionInfo> version() override;
   Task<Ok> ping() override;
   Task<std::vector<ContainerSummary>> listContainers(ListOptions options) override;
   Task<ContainerInfo> inspectContainer(std::string id_or_name) override;
-  /// Also accepts bodies with several endpoints in NetworkingConfig (as specFromInspect makes):
-  /// engines before API 1.44 take one at create, so the others are connected right after. If a
+  /// The body (a snapshot from specFromInspect) is fitted to the version spoken by
+  /// createRequestFor (docker/spec.h); what that version cannot carry is logged. Engines before
+  /// API 1.44 take one endpoint at create, so the others are connected right after. If a
   /// connect fails, the half-made container is removed and the error returned, so a retry does
   /// not hit a name conflict.
   Task<std::string> createContainer(ContainerSpec spec) override;

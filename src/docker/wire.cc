@@ -118,21 +118,101 @@ int compareApiVersions(std::string_view a, std::string_view b) {
   return 0;
 }
 
-Result<std::string> negotiateApiVersion(std::string_view engine_max) {
+std::string apiMismatchMessage(std::string_view engine_min, std::string_view engine_max) {
+  const std::string min(engine_min), max(engine_max);
+  std::string theirs = "an unknown range";
+  if (!min.empty() && !max.empty()) {
+    theirs = min + " to " + max;
+  } else if (!max.empty()) {
+    theirs = "up to " + max;
+  } else if (!min.empty()) {
+    theirs = min + " and newer";
+  }
+  std::string text = "no Docker API version in common: the engine speaks " + theirs +
+                     ", medic speaks " + std::string(kMinApiVersion) + " to " +
+                     std::string(kMaxApiVersion);
+  if (!max.empty() && compareApiVersions(max, kMinApiVersion) < 0) {
+    return text + " — upgrade the Docker engine (medic needs Docker 20.10 or newer)";
+  }
+  return text + " — upgrade medic" +
+         (min.empty() ? std::string() : " (this engine needs API " + min + " or newer)");
+}
+
+Result<std::string> negotiateApiVersion(std::string_view engine_max, std::string_view engine_min) {
   long major = 0, minor = 0;
   if (!parseVersion(engine_max, major, minor)) {
     return Error::make(
         ErrorKind::kEngine,
         "the Docker engine reported an unreadable API version '" + std::string(engine_max) + "'");
   }
-  if (compareApiVersions(engine_max, kMinApiVersion) < 0) {
-    return Error::make(ErrorKind::kEngine,
-                       "the Docker engine speaks API " + std::string(engine_max) +
-                           " but medic needs at least " + std::string(kMinApiVersion) +
-                           " (Docker 20.10) — upgrade the Docker engine");
+  // An unreadable minimum is treated as unknown: the maximum alone decides, and a request the
+  // engine still refuses is re-negotiated from its own message (see parseVersionRefusal).
+  if (!parseVersion(engine_min, major, minor)) engine_min = {};
+  const bool engine_too_old = compareApiVersions(engine_max, kMinApiVersion) < 0;
+  const bool engine_too_new =
+      !engine_min.empty() && compareApiVersions(engine_min, kMaxApiVersion) > 0;
+  if (engine_too_old || engine_too_new) {
+    return Error::make(ErrorKind::kEngine, apiMismatchMessage(engine_min, engine_max));
   }
   if (compareApiVersions(engine_max, kMaxApiVersion) > 0) return std::string(kMaxApiVersion);
   return std::string(engine_max);
+}
+
+Result<std::string> parseFixedApiVersion(std::string_view text, std::string_view source) {
+  std::string_view v = text;
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n')) {
+    v.remove_suffix(1);
+  }
+  if (v.starts_with('v')) v.remove_prefix(1);
+  if (v.empty()) return std::string();  // set but blank: negotiate, as the CLI does
+  const std::string range = std::string(kMinApiVersion) + " to " + std::string(kMaxApiVersion);
+  long major = 0, minor = 0;
+  if (!parseVersion(v, major, minor)) {
+    return Error::make(ErrorKind::kConfig,
+                       std::string(source) + "='" + std::string(text) +
+                           "' is not an API version like 1.44 — set it to a version from " +
+                           range + ", or unset it to let medic negotiate with the engine");
+  }
+  if (compareApiVersions(v, kMinApiVersion) < 0 || compareApiVersions(v, kMaxApiVersion) > 0) {
+    return Error::make(ErrorKind::kConfig,
+                       std::string(source) + "=" + std::string(v) +
+                           " is outside the API versions medic speaks (" + range +
+                           ") — set one of those, or unset it to let medic negotiate");
+  }
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+std::optional<VersionRefusal> parseVersionRefusal(std::string_view message) {
+  // The engine's wording since Docker 1.13 (moby's versionUnsupportedError).
+  constexpr std::string_view kPrefix = "client version ";
+  auto at = message.find(kPrefix);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view rest = message.substr(at + kPrefix.size());
+  auto space = rest.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  VersionRefusal out;
+  out.requested = std::string(rest.substr(0, space));
+  rest.remove_prefix(space);
+  std::string_view marker;
+  if (rest.starts_with(" is too old.")) {
+    out.too_old = true;
+    marker = "Minimum supported API version is ";
+  } else if (rest.starts_with(" is too new.")) {
+    marker = "Maximum supported API version is ";
+  } else {
+    return std::nullopt;
+  }
+  auto m = rest.find(marker);
+  if (m == std::string_view::npos) return std::nullopt;
+  rest.remove_prefix(m + marker.size());
+  auto end = rest.find_first_not_of("0123456789.");
+  std::string_view version = rest.substr(0, end);
+  while (!version.empty() && version.back() == '.') version.remove_suffix(1);  // sentence's end
+  long major = 0, minor = 0;
+  if (!parseVersion(version, major, minor)) return std::nullopt;
+  out.supported = std::string(version);
+  return out;
 }
 
 void ExecStreamDemuxer::append(std::string_view bytes) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,12 +40,41 @@ std::string encodeFilters(const std::map<std::string, std::vector<std::string>>&
 /// before every valid one.
 int compareApiVersions(std::string_view a, std::string_view b);
 
-/// The highest API version this client speaks and the lowest it accepts.
-inline constexpr std::string_view kMaxApiVersion = "1.43";
+/// The API versions this client speaks: from Docker 20.10 (1.41, Debian 12's engine) to Docker 29
+/// (1.52). docs/operations.md ("Docker API versions") lists what differs between them and how
+/// medic bridges it.
 inline constexpr std::string_view kMinApiVersion = "1.41";
+inline constexpr std::string_view kMaxApiVersion = "1.52";
 
-/// min(engine_max, kMaxApiVersion); kEngine error when that is below kMinApiVersion.
-Result<std::string> negotiateApiVersion(std::string_view engine_max);
+/// Chooses the version to speak, as the docker CLI does: min(engine_max, kMaxApiVersion).
+/// `engine_min` (from GET /version's MinAPIVersion; empty when unknown, e.g. from /_ping) only
+/// sharpens the refusal. kEngine error, naming the engine's range and ours, when they do not
+/// overlap or engine_max is unreadable.
+Result<std::string> negotiateApiVersion(std::string_view engine_max,
+                                        std::string_view engine_min = {});
+
+/// The refusal message for an engine whose range [engine_min, engine_max] (min may be empty:
+/// unknown) has no version in common with ours, saying which side to upgrade.
+std::string apiMismatchMessage(std::string_view engine_min, std::string_view engine_max);
+
+/// A fixed version as given in DOCKER_API_VERSION (the docker CLI's override: spoken as is, no
+/// negotiation). Surrounding blanks and a leading "v" are ignored, as the CLI does; a blank value
+/// gives "" (negotiate). kConfig error
+/// naming the variable when it is not "major.minor" or outside kMinApiVersion..kMaxApiVersion.
+/// `source` names where the text came from, for the message.
+Result<std::string> parseFixedApiVersion(std::string_view text,
+                                         std::string_view source = "DOCKER_API_VERSION");
+
+/// The engine's answer to a versioned request it does not serve (HTTP 400):
+///   "client version 1.43 is too old. Minimum supported API version is 1.44, please upgrade ..."
+///   "client version 1.53 is too new. Maximum supported API version is 1.52"
+struct VersionRefusal {
+  bool too_old = false;   ///< true: below the engine's minimum; false: above its maximum
+  std::string requested;  ///< the version the request used
+  std::string supported;  ///< the engine's minimum (too_old) or maximum (too new)
+};
+/// Recognises such a message (the engine's own text, as engineMessage() returns it).
+std::optional<VersionRefusal> parseVersionRefusal(std::string_view message);
 
 /// Splits the multiplexed stdout/stderr stream of a non-TTY exec or attach: frames of an 8-byte
 /// header {stream, 0, 0, 0, size (big-endian u32)} followed by size bytes. Input may arrive in

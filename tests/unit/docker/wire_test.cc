@@ -72,16 +72,97 @@ TEST(ApiVersions, CompareNumerically) {
   EXPECT_LT(compareApiVersions("1.", "1.0"), 0);
 }
 
-TEST(ApiVersions, NegotiateTakesTheLowerAndRefusesOldEngines) {
-  EXPECT_EQ(negotiateApiVersion("1.41").value(), "1.41");
-  EXPECT_EQ(negotiateApiVersion("1.42").value(), "1.42");
-  EXPECT_EQ(negotiateApiVersion("1.45").value(), "1.43");
-  auto old = negotiateApiVersion("1.40");
+TEST(ApiVersions, NegotiateSpeaksTheLowerMaximumUpToDocker29) {
+  EXPECT_EQ(kMinApiVersion, "1.41");
+  EXPECT_EQ(kMaxApiVersion, "1.52");
+  EXPECT_EQ(negotiateApiVersion("1.41").value(), "1.41");  // Debian 12's dockerd 20.10
+  EXPECT_EQ(negotiateApiVersion("1.45", "1.24").value(), "1.45");  // Docker 26
+  EXPECT_EQ(negotiateApiVersion("1.52", "1.44").value(), "1.52");  // Docker 29
+  EXPECT_EQ(negotiateApiVersion("1.53").value(), "1.52");
+  EXPECT_EQ(negotiateApiVersion("1.60", "1.44").value(), "1.52");
+  // An unreadable minimum is unknown, not fatal.
+  EXPECT_EQ(negotiateApiVersion("1.52", "junk").value(), "1.52");
+}
+
+TEST(ApiVersions, NegotiateRefusesAnEngineBelowOursNamingBothRanges) {
+  auto old = negotiateApiVersion("1.40", "1.12");
   ASSERT_FALSE(old.ok());
   EXPECT_EQ(old.error().kind, ErrorKind::kEngine);
-  EXPECT_THAT(old.error().message, HasSubstr("1.40"));
-  EXPECT_THAT(old.error().message, HasSubstr("at least 1.41"));
+  EXPECT_THAT(old.error().message, HasSubstr("the engine speaks 1.12 to 1.40"));
+  EXPECT_THAT(old.error().message, HasSubstr("medic speaks 1.41 to 1.52"));
+  EXPECT_THAT(old.error().message, HasSubstr("upgrade the Docker engine"));
+  // From /_ping alone the minimum is unknown.
+  auto from_ping = negotiateApiVersion("1.40");
+  ASSERT_FALSE(from_ping.ok());
+  EXPECT_THAT(from_ping.error().message, HasSubstr("the engine speaks up to 1.40"));
+}
+
+TEST(ApiVersions, NegotiateRefusesAnEngineAboveOursNamingBothRanges) {
+  auto future = negotiateApiVersion("1.60", "1.53");
+  ASSERT_FALSE(future.ok());
+  EXPECT_EQ(future.error().kind, ErrorKind::kEngine);
+  EXPECT_THAT(future.error().message, HasSubstr("the engine speaks 1.53 to 1.60"));
+  EXPECT_THAT(future.error().message, HasSubstr("medic speaks 1.41 to 1.52"));
+  EXPECT_THAT(future.error().message, HasSubstr("upgrade medic"));
+  // The edges overlap by one version: still fine.
+  EXPECT_EQ(negotiateApiVersion("1.60", "1.52").value(), "1.52");
+  EXPECT_EQ(negotiateApiVersion("1.41", "1.41").value(), "1.41");
+}
+
+TEST(ApiVersions, NegotiateRefusesUnreadableVersions) {
   EXPECT_FALSE(negotiateApiVersion("").ok());
+  auto bad = negotiateApiVersion("one.two");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("'one.two'"));
+}
+
+TEST(ApiVersions, FixedVersionIsTakenAsTheDockerCliDoes) {
+  EXPECT_EQ(parseFixedApiVersion("1.41").value(), "1.41");
+  EXPECT_EQ(parseFixedApiVersion(" v1.44\n").value(), "1.44");
+  EXPECT_EQ(parseFixedApiVersion("1.52").value(), "1.52");
+  EXPECT_EQ(parseFixedApiVersion("").value(), "");   // blank: negotiate
+  EXPECT_EQ(parseFixedApiVersion("  ").value(), "");
+}
+
+TEST(ApiVersions, FixedVersionOutsideOursIsAConfigErrorNamingTheVariable) {
+  auto junk = parseFixedApiVersion("latest");
+  ASSERT_FALSE(junk.ok());
+  EXPECT_EQ(junk.error().kind, ErrorKind::kConfig);
+  EXPECT_THAT(junk.error().message, HasSubstr("DOCKER_API_VERSION='latest'"));
+  EXPECT_THAT(junk.error().message, HasSubstr("1.41 to 1.52"));
+  auto old = parseFixedApiVersion("1.40");
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.error().kind, ErrorKind::kConfig);
+  EXPECT_THAT(old.error().message, HasSubstr("DOCKER_API_VERSION=1.40 is outside"));
+  EXPECT_FALSE(parseFixedApiVersion("1.53").ok());
+  EXPECT_THAT(parseFixedApiVersion("1.9", "docker_api_version").error().message,
+              HasSubstr("docker_api_version=1.9"));
+}
+
+TEST(ApiVersions, RecognisesTheEnginesVersionRefusals) {
+  // Docker 29's answer to a 1.43 request, word for word.
+  auto old = parseVersionRefusal(
+      "client version 1.43 is too old. Minimum supported API version is 1.44, please upgrade "
+      "your client to a newer version");
+  ASSERT_TRUE(old.has_value());
+  EXPECT_TRUE(old->too_old);
+  EXPECT_EQ(old->requested, "1.43");
+  EXPECT_EQ(old->supported, "1.44");
+  auto fresh = parseVersionRefusal(
+      "client version 1.52 is too new. Maximum supported API version is 1.41");
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_FALSE(fresh->too_old);
+  EXPECT_EQ(fresh->requested, "1.52");
+  EXPECT_EQ(fresh->supported, "1.41");
+  // Through the proxy's wording of the error, as engineMessage() returns it.
+  EXPECT_TRUE(parseVersionRefusal("Error response from daemon: client version 1.40 is too old. "
+                                  "Minimum supported API version is 1.41")
+                  .has_value());
+  EXPECT_FALSE(parseVersionRefusal("No such container: web").has_value());
+  EXPECT_FALSE(parseVersionRefusal("client version 1.43 is fine").has_value());
+  EXPECT_FALSE(
+      parseVersionRefusal("client version 1.43 is too old. Minimum supported API version is ")
+          .has_value());
 }
 
 std::string frame(unsigned char stream, std::string_view payload) {
