@@ -3,11 +3,14 @@
 #
 #   engine_ensure   if `docker info` fails: clear a stale /var/run/docker.pid, start dockerd in the
 #                   background (log in ${MEDIC_ENGINE_LOG}), wait up to 60 s for `docker info`.
-#                   An engine that already answers is left alone.
+#                   An engine that already answers is left alone. The dockerd started is whichever
+#                   is installed: Debian's docker.io, or Docker CE's docker-ce, which
+#                   scripts/install-deps.sh keeps instead of replacing it with docker.io.
 #   engine_stop     stops the dockerd that engine_ensure started (by its PID: SIGTERM, then wait);
 #                   does nothing when engine_ensure found an engine already running.
 #
-# medic talks Docker Engine API 1.41 (dockerd 20.10 from Debian's docker.io).
+# medic negotiates the Engine API version: 1.41 with Debian 12's docker.io (dockerd 20.10), up to
+# 1.52 with Docker 29.
 
 MEDIC_ENGINE_LOG="${MEDIC_ENGINE_LOG:-/tmp/medic-dockerd.log}"
 MEDIC_ENGINE_PIDFILE="${MEDIC_ENGINE_PIDFILE:-/var/run/docker.pid}"  # where dockerd keeps its pid

@@ -31,6 +31,7 @@
 #include "alerts/sinks/webhook_sink.h"
 #include "support/docker_env.h"
 #include "support/http_client.h"
+#include "support/require_tool.h"
 #include "support/wait.h"
 
 namespace medic::alerts {
@@ -423,9 +424,7 @@ nlohmann::json findAlert(int port, const std::string& key) {
 }
 
 TEST(Alertmanager, ARealAlertmanagerListsMedicsAlertAndItsResolution) {
-  if (!std::filesystem::exists(kAlertmanager)) {
-    GTEST_SKIP() << kAlertmanager << " is not installed (scripts/install-deps.sh installs it)";
-  }
+  MEDIC_REQUIRE_TOOL_OR_SKIP(kAlertmanager, "prometheus-alertmanager");
   TempDir dir;
   AlertmanagerProcess am(dir.path());
   ASSERT_TRUE(am.started());

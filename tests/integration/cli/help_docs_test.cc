@@ -1,13 +1,13 @@
 // What a user of the built medic sees: `medic --help` and every command's --help with examples,
 // a man page that `man` renders, and bash completion that completes every command `--help` lists.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "medic_cli.h"
+#include "support/require_tool.h"
 
 namespace medic::test {
 namespace {
@@ -155,8 +155,7 @@ TEST(HelpDocs, CompletionCommandPrintsTheInstalledScripts) {
 }
 
 TEST(HelpDocs, ZshLoadsTheCompletionForMedic) {
-  if (access("/usr/bin/zsh", X_OK) != 0)
-    GTEST_SKIP() << "zsh is not installed (scripts/install-deps.sh)";
+  MEDIC_REQUIRE_TOOL_OR_SKIP("/usr/bin/zsh", "zsh");
   const std::string dir = distDir() + "/completions";
   auto syntax = runProcess({"zsh", "-n", dir + "/_medic"}, 10s);
   EXPECT_EQ(syntax.exit_code, 0) << syntax.describe();

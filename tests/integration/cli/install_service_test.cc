@@ -1,12 +1,11 @@
 // medic install-service: the unit it writes is one systemd itself accepts.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 
 #include "medic_cli.h"
+#include "support/require_tool.h"
 
 namespace medic::test {
 namespace {
@@ -14,9 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(InstallService, DryRunPrintsAUnitThatSystemdAnalyzeVerifies) {
-  if (access("/usr/bin/systemd-analyze", X_OK) != 0) {
-    GTEST_SKIP() << "systemd-analyze is not installed";
-  }
+  MEDIC_REQUIRE_TOOL_OR_SKIP("/usr/bin/systemd-analyze", "systemd");
   TempDir dir;
   auto config = dir.write("medic.yaml", "listen: 127.0.0.1:8080\n");
   auto r = runMedic({"--config", config, "--state-dir", dir.path() + "/state", "install-service",

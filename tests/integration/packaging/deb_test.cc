@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../cli/medic_cli.h"
+#include "support/require_tool.h"
 
 namespace medic::test {
 namespace {
@@ -86,9 +87,9 @@ class DebPackage : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "installing a .deb needs root";
-    for (const char* tool : {"/usr/bin/cpack", "/usr/bin/dpkg-deb", "/usr/bin/dpkg-shlibdeps"}) {
-      if (access(tool, X_OK) != 0) GTEST_SKIP() << tool << " is missing (scripts/install-deps.sh)";
-    }
+    MEDIC_REQUIRE_TOOL_OR_SKIP("/usr/bin/cpack", "cmake");
+    MEDIC_REQUIRE_TOOL_OR_SKIP("/usr/bin/dpkg-deb", "dpkg");
+    MEDIC_REQUIRE_TOOL_OR_SKIP("/usr/bin/dpkg-shlibdeps", "dpkg-dev");
     // One package test at a time on this machine (two build trees testing at once).
     lock_fd_ = open("/tmp/medic-deb-test.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
     ASSERT_GE(lock_fd_, 0);
