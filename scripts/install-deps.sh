@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # test and demo peers: the engine, compose, the offline test image's busybox, HTTP pokes
   docker.io docker-compose busybox-static curl jq
+  # a newer engine for tests: Debian 13's docker.io in a debootstrap'd image (build-engine-image.sh)
+  debootstrap
   # /metrics checks: promtool and a real Prometheus scraping 127.0.0.1
   prometheus
   # alert sink peer: a real Alertmanager for the alerts integration tests
