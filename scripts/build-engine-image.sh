@@ -17,7 +17,8 @@
 set -euo pipefail
 
 suite="trixie"
-packages=(docker.io iptables ca-certificates)
+# procps: dockerd runs `ps` itself to answer GET /containers/{id}/top (`docker top`).
+packages=(docker.io iptables ca-certificates procps)
 repo="medic-engine26"
 hash_label="medic.engine26.hash"
 version_label="medic.engine26.docker-version"

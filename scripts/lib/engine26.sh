@@ -15,8 +15,9 @@
 #       removed first. On any failure it prints why, removes everything it made and returns 1.
 #   engine26_stop SOCKET
 #       Removes the engine for SOCKET and everything it made: its containers and networks (asked of
-#       the inner engine itself, so their cgroups and bridges go too), the engine's container, its
-#       data volume, its cgroups and the socket directory. Safe to call when nothing is running.
+#       the inner engine itself, so their cgroups and bridges go too), the engine's container, any
+#       process its containers left running (after a crash), its cgroups, its data volume and the
+#       socket directory. Safe to call when nothing is running.
 #       Returns 1 only when something could not be removed (it says what).
 #   ENGINE26_LOG=FILE: where engine26_stop saves the inner dockerd's log before removing it.
 #
@@ -29,6 +30,10 @@
 # - --network host (its containers must be reachable on 127.0.0.1, like the host engine's) with no
 #   default bridge, no iptables rules and no ip_forward change: it never touches the host's
 #   firewall; bridge networks a test creates take subnets from a pool of their own;
+# - --pid host, as an engine on the host is: the PIDs it reports (exec inspect, State.Pid) are the
+#   host's, which medic relies on (it kills a timed-out exec by that PID). tini -s reaps what its
+#   containerd leaves behind. The price: processes of its containers outlive a crashed engine, so
+#   stop kills whatever is left in its cgroup parent before removing it;
 # - the host refuses --privileged here: the capabilities below are what dockerd needs (mounts for
 #   overlay2, device nodes, network setup, /proc of its children), without seccomp or AppArmor.
 
@@ -83,6 +88,33 @@ _engine26_wait() {
   done
 }
 
+# The cgroup trees of the engine's containers (its --cgroup-parent), one per v1 controller.
+_engine26_cgroups() {
+  find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "$1" 2>/dev/null
+}
+
+# PIDs of every process in the cgroup trees of engine $1.
+_engine26_cgroup_pids() {
+  local tree
+  while read -r tree; do
+    find "${tree}" -name cgroup.procs -exec cat {} + 2>/dev/null
+  done < <(_engine26_cgroups "$1") | sort -u
+}
+
+_engine26_kill_leftovers() {
+  local pids waited=0
+  pids="$(_engine26_cgroup_pids "$1")"
+  [[ -n "${pids}" ]] || return 0
+  _engine26_log "killing processes its containers left behind: ${pids//$'\n'/ }"
+  while [[ -n "${pids}" ]] && ((waited < 100)); do
+    # shellcheck disable=SC2086  # one pid per word
+    _engine26_as_root kill -KILL ${pids} 2>/dev/null || true
+    sleep 0.1
+    waited=$((waited + 1))
+    pids="$(_engine26_cgroup_pids "$1")"
+  done
+}
+
 _engine26_show_log() {
   _engine26_log "last lines of the inner dockerd's log:"
   docker logs --tail 30 "$1" 2>&1 | sed 's/^/  /' >&2 || true
@@ -116,10 +148,10 @@ engine26_start() {
   local run=(docker run -d --name "${name}" --label "medic.engine26.socket=${socket}"
     --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add MKNOD --cap-add SYS_PTRACE
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined
-    --network host --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup --tmpfs /run:exec
+    --network host --pid host --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup --tmpfs /run:exec
     -v "${name}:/var/lib/docker" -v "${dir}:${dir}"
     "${ENGINE26_IMAGE}"
-    /usr/bin/tini -- /usr/sbin/dockerd -H "unix://${socket}"
+    /usr/bin/tini -s -- /usr/sbin/dockerd -H "unix://${socket}"
     --iptables=false --ip6tables=false --ip-forward=false --bridge=none
     --cgroup-parent "/${name}" --default-address-pool "base=10.213.0.0/16,size=24")
   # The socket belongs to the host's docker group (by number: the image has its own groups).
@@ -189,23 +221,28 @@ engine26_stop() {
     docker stop -t 30 "${name}" >/dev/null 2>&1 || true
     docker rm -f -v "${name}" >/dev/null 2>&1 || true
   fi
-  docker volume rm "${name}" >/dev/null 2>&1 || true
 
-  # Cgroups of its containers (cgroup v1: one tree per controller; v2: one tree).
+  # Processes of its containers that outlived the engine (it crashed, or was killed with them
+  # running), then their cgroups (cgroup v1: one tree per controller; v2: one tree). Before the
+  # volume: their mounts hold it.
+  _engine26_kill_leftovers "${name}"
   local tree
   while read -r tree; do
     _engine26_as_root find "${tree}" -depth -type d -exec rmdir {} + 2>/dev/null || true
-  done < <(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "${name}" 2>/dev/null)
+  done < <(_engine26_cgroups "${name}")
+  docker volume rm "${name}" >/dev/null 2>&1 || true
 
   _engine26_as_root rm -f "${socket}"
   _engine26_as_root rmdir "$(dirname "${socket}")" 2>/dev/null || true
 
-  local left=()
+  local left=() pids
+  pids="$(_engine26_cgroup_pids "${name}")"
+  if [[ -n "${pids}" ]]; then left+=("processes ${pids//$'\n'/ }"); fi
   if docker container inspect "${name}" >/dev/null 2>&1; then left+=("container ${name}"); fi
   if docker volume inspect "${name}" >/dev/null 2>&1; then left+=("volume ${name}"); fi
   while read -r tree; do
     left+=("cgroup ${tree}")
-  done < <(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "${name}" 2>/dev/null)
+  done < <(_engine26_cgroups "${name}")
   if ((${#left[@]})); then
     _engine26_log "could not remove: ${left[*]}"
     return 1
