@@ -596,8 +596,8 @@ asio::awaitable<void> pipe(auto& from, auto& to) {
 asio::awaitable<void> forward(asio::ip::tcp::socket client, std::string engine_path) {
   using namespace asio::experimental::awaitable_operators;
   asio::local::stream_protocol::socket engine(client.get_executor());
-  auto [ec] = co_await engine.async_connect(
-      asio::local::stream_protocol::endpoint(engine_path), kNoThrow);
+  auto [ec] =
+      co_await engine.async_connect(asio::local::stream_protocol::endpoint(engine_path), kNoThrow);
   if (ec) co_return;
   co_await (pipe(client, engine) && pipe(engine, client));
 }
@@ -613,7 +613,9 @@ asio::awaitable<void> proxy(asio::ip::tcp::acceptor& acceptor, std::string engin
 
 TEST_F(EngineClientTest, SpeaksPlainTcp) {
   const std::string address = test::engineAddress();
-  if (address.rfind("unix://", 0) != 0) GTEST_SKIP() << "forwards to a unix socket, not " << address;
+  if (address.rfind("unix://", 0) != 0) {
+    GTEST_SKIP() << "forwards to a unix socket, not " << address;
+  }
   asio::ip::tcp::acceptor acceptor(io_, {asio::ip::make_address("127.0.0.1"), 0});
   int port = acceptor.local_endpoint().port();
   asio::co_spawn(io_, proxy(acceptor, address.substr(7)), asio::detached);

@@ -20,7 +20,9 @@ using namespace std::chrono_literals;
 
 constexpr const char* kHostEngine = "unix:///var/run/docker.sock";
 
-std::string firstLine(const std::string& text) { return text.substr(0, text.find_first_of("\r\n")); }
+std::string firstLine(const std::string& text) {
+  return text.substr(0, text.find_first_of("\r\n"));
+}
 
 class Engine26Test : public DockerTest {
  protected:
@@ -63,14 +65,14 @@ TEST_F(Engine26Test, MedicCheckTalksToTheEngineGivenWithDocker) {
   auto c = TestContainer::start("e26-check");
   ASSERT_TRUE(c.started()) << c.startError();
   ASSERT_TRUE(waitFor([&] { return c.health() == "healthy"; }, 20s, 100ms));
-  const std::string config =
-      dir_.write("medic.yaml", "select:\n  labels: false\nservices:\n  web:\n    match:\n"
-                               "      container: " + c.name() +
-                                   "\n    probes:\n      - http: http://127.0.0.1:" +
-                                   std::to_string(c.port()) + "/health\n");
+  const std::string config = dir_.write(
+      "medic.yaml",
+      "select:\n  labels: false\nservices:\n  web:\n    match:\n"
+      "      container: " +
+          c.name() + "\n    probes:\n      - http: http://127.0.0.1:" + std::to_string(c.port()) +
+          "/health\n");
   // DOCKER_HOST names a socket nobody serves: only --docker can lead medic to the container.
-  const std::string nowhere =
-      "DOCKER_HOST=unix://" + dir_.path() + "/no-engine-here/docker.sock";
+  const std::string nowhere = "DOCKER_HOST=unix://" + dir_.path() + "/no-engine-here/docker.sock";
   auto check = runProcess({"env", nowhere, medicBinary(), "check", "--docker", engineAddress(),
                            "--config", config, "--json"},
                           60s);
