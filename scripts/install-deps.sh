@@ -46,6 +46,9 @@ packages=(
   # the offline test image's busybox, HTTP pokes. The engine (docker.io) is added below unless one
   # is already here.
   docker-compose busybox-static curl jq
+  # a newer engine and the real stack for tests: debootstrap'd images (build-engine-image.sh,
+  # build-stack-image.sh)
+  debootstrap
   # /metrics checks: promtool and a real Prometheus scraping 127.0.0.1
   prometheus
   # alert sink peer: a real Alertmanager for the alerts integration tests

@@ -36,6 +36,11 @@ std::optional<std::string> dockerUnavailableReason() {
   return reason;
 }
 
+std::string engineAddress() {
+  const char* host = std::getenv("DOCKER_HOST");
+  return (host != nullptr && *host != '\0') ? host : "unix:///var/run/docker.sock";
+}
+
 bool dockerRequired() {
   const char* value = std::getenv("MEDIC_REQUIRE_DOCKER");
   return value != nullptr && std::string_view(value) == "1";

@@ -24,6 +24,10 @@ inline constexpr const char* kTestImage = "medic-testserver:latest";
 /// once per process.
 std::optional<std::string> dockerUnavailableReason();
 
+/// The engine the tests (and the `docker` CLI they run) talk to: $DOCKER_HOST when set, else
+/// unix:///var/run/docker.sock. CTest's engine26 suites set DOCKER_HOST to a second engine.
+std::string engineAddress();
+
 /// True when env MEDIC_REQUIRE_DOCKER=1 (CI): a missing engine is then a failure, not a skip.
 bool dockerRequired();
 
