@@ -13,7 +13,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # test and demo peers: the engine, compose, the offline test image's busybox, HTTP pokes
-  docker.io docker-compose busybox-static curl jq
+  docker.io docker-compose busybox-static curl jq debootstrap
   # /metrics checks: promtool and a real Prometheus scraping 127.0.0.1
   prometheus
   # alert sink peer: a real Alertmanager for the alerts integration tests
