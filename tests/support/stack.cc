@@ -30,8 +30,8 @@ std::optional<std::string> probeComposeV2() {
   std::string seen =
       version.ok() ? "it reports version '" + text + "'" : trimmed(version.describe());
   return "Compose v2 (`docker compose`) is missing: " + seen +
-         "; install Debian 13's docker-compose 2.x as the CLI plugin docker-compose "
-         "(scripts/install-deps.sh does)";
+         "; install Debian 13's docker-compose 2.x .deb, or put its docker-compose binary in "
+         "/usr/local/lib/docker/cli-plugins/";
 }
 
 /// Four ports free a moment ago and distinct from each other.
