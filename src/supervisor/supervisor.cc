@@ -208,7 +208,12 @@ void adoptContainer(Supervisor::Record& r, const ContainerView& c, Now now, bool
   const std::string known_id = r.view                                          ? r.view->id
                                : r.incident && !r.incident->container_id.empty() ? r.incident->container_id
                                                                                 : r.last_snapshot_container;
-  if (new_container && replacing && !known_id.empty() && known_id != c.id) {
+  // A container that appears while medic was recreating the service may be medic's own (its
+  // ActionDone lost to a kill -9): the budget stays, crash safety keeps the attempt counted.
+  const bool maybe_ours = r.incident && r.incident->attempts > 0 &&
+                          (r.incident->kind == FailureKind::kRemoved ||
+                           r.incident->kind == FailureKind::kReplacementFailed);
+  if (new_container && replacing && !maybe_ours && !known_id.empty() && known_id != c.id) {
     // Budgets, counters and escalation belong to a container: one somebody else put in place
     // starts fresh (DESIGN §4). medic's own recreates keep the service's budget (onActionDone).
     r.attempts.clear();
