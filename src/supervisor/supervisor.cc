@@ -710,19 +710,9 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
              {"failure", j.verdict == Verdict::kFailing ? toString(j.kind) : "pending"},
              {"container_id", r.view->id}}});
       }
-      if (r.incident) {
-        // Opened before the dependency's failure was known: the dependency is to blame, so this
-        // one is dropped and judged afresh once the dependency is healthy.
-        Incident& inc = *r.incident;
-        IncidentStatus s;
-        s.kind = toString(inc.kind);
-        s.detected_at = inc.detected_wall;
-        s.detection_seconds = inc.detection_seconds;
-        s.attempts = inc.attempts;
-        s.outcome = "dependency";
-        r.last_closed = s;
-        r.incident.reset();
-      }
+      // Opened before the dependency's failure was known: the dependency is to blame, so this
+      // one is dropped and judged afresh once the dependency is healthy.
+      if (r.incident) closeIncident("dependency");
       r.state = ServiceState::kWaitingDependency;
       r.event_latency.reset();
       refreshStatus(r, now);
