@@ -19,6 +19,7 @@ API_MODE picks the variant a deploy test rolls out:
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -134,6 +135,15 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+class ReusePortServer(ThreadingHTTPServer):
+    """Replicas (`docker compose up --scale api=2`) share the host's API_PORT, as gunicorn's
+    reuse_port does: the kernel spreads connections over every replica that listens."""
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        super().server_bind()
+
+
 def main():
     # PID 1 ignores SIGTERM unless it handles it: exit at once on `docker stop`.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
@@ -147,7 +157,7 @@ def main():
         time.sleep(seconds)
     elif mode != "ok":
         sys.exit(f"api: API_MODE must be ok, broken or slow, got {mode!r}")
-    server = ThreadingHTTPServer(("127.0.0.1", API_PORT), Handler)
+    server = ReusePortServer(("127.0.0.1", API_PORT), Handler)
     server.daemon_threads = True
     print(f"api: serving on 127.0.0.1:{API_PORT} (mode {mode})", file=sys.stderr)
     server.serve_forever()
