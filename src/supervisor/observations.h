@@ -99,6 +99,9 @@ struct ActionDone {
   std::string new_container_id;  ///< kRecreate/kRollback: the container that now serves
   /// False when the engine could not be reached at all: nothing was done, so no budget is spent.
   bool reached_engine = true;
+  /// The container was gone or marked for removal when the action came to it (`docker rm -f`
+  /// kills before it removes): nothing was done, no budget is spent, the destroy decides.
+  bool target_gone = false;
 };
 
 /// Operator: `medic recover S`. Clears escalation and gives a fresh budget.

@@ -120,9 +120,13 @@ struct Supervisor::Record {
   std::string replaced_by;
   /// The dependency whose failure holds this service (kWaitingDependency), "" when not held.
   std::string held_by;
-  /// After a hold ends: failures seen only by probes are not acted on before this (the
-  /// dependent reconnects to its dependency); an exit is acted on at once.
+  /// After a hold ends: failures seen only by probes, or Docker's stale unhealthy verdict, are
+  /// not acted on before this (the dependent reconnects to its dependency); an exit is acted on
+  /// at once.
   std::optional<SteadyTime> released_until;
+  /// The root cause of the hold that released_until follows: while this service settles, its
+  /// own dependents stay held on that root cause, not on this service.
+  std::string released_from;
   std::optional<double> event_latency;  ///< of the event being handled
   ServiceState state = ServiceState::kUnknown;
   ServiceStatus status;

@@ -445,9 +445,9 @@ void Supervisor::onActionDone(const ActionDone& done, Now now, Decision& d) {
     // event or the next resync decides what comes next.
     const bool restart_like = act.kind == ActionKind::kStart || act.kind == ActionKind::kRestart ||
                               act.kind == ActionKind::kUnpause;
-    const bool target_gone = done.error.find("marked for removal") != std::string::npos ||
-                             done.error.find("No such container") != std::string::npos ||
-                             done.error.find("is being removed") != std::string::npos;
+    const bool target_gone = done.target_gone ||
+                             done.error.find("marked for removal") != std::string::npos ||
+                             done.error.find("No such container") != std::string::npos;
     const bool vanished = !done.reached_engine || (restart_like && target_gone);
     if (!(restart_like && target_gone)) {
       d.notices.push_back(
@@ -727,6 +727,7 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
                fmt::format("{}: its dependency {} is healthy again; {} is judged afresh", r.def.name,
                            r.held_by, r.def.name),
                {{"root_cause", r.held_by}}});
+    r.released_from = std::move(r.held_by);
     r.held_by.clear();
     r.released_until = now.steady + clampPositive(cfg.settle_timeout);
     // A replacement could not prove itself while its dependency was down: its trial starts over.
@@ -734,7 +735,10 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
       r.trial->until = std::max(r.trial->until, now.steady + trialLength(r, *r.view));
     }
   }
-  if (r.released_until && (passing || now.steady >= *r.released_until)) r.released_until.reset();
+  if (r.released_until && (passing || now.steady >= *r.released_until)) {
+    r.released_until.reset();
+    r.released_from.clear();
+  }
   if (r.trial) {
     // A replacement on trial is never restarted: it passes within the grace (adopted above), or
     // the snapshot it replaced comes back. One inside its start period (or otherwise changing
@@ -812,8 +816,10 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
       break;
     }
     case Verdict::kFailing: {
-      if (!r.incident && j.soft && r.released_until) {
-        // Just released from a dependency hold: its probes get settle_timeout to pass again.
+      if (!r.incident && r.released_until && (j.soft || j.kind == FailureKind::kUnhealthy)) {
+        // Just released from a dependency hold: its probes get settle_timeout to pass again, and
+        // so does Docker's health check, whose "unhealthy" stays until its next run passes
+        // (up to its interval, 30 s by default, after the dependency is back).
         r.state = ServiceState::kStarting;
         break;
       }
@@ -1048,8 +1054,16 @@ std::optional<std::string> Supervisor::rootCause(const Record& r) const {
       // probes of a dependent can notice a dead database before those of its direct user).
       if (auto deeper = walk(other)) return deeper;
       if (!other.known || other.state == ServiceState::kHealthy) continue;
-      // Starting (a first look, or its start period) is not failing unless it is repairing.
-      if (other.state == ServiceState::kStarting && !other.incident) continue;
+      // Settling after its own hold: the cause is still what held it (db for webui -> api -> db
+      // while the API reconnects).
+      if (other.released_until && !other.released_from.empty()) return other.released_from;
+      // Held and not yet judged afresh (its release comes in the same pass): the same cause.
+      if (other.state == ServiceState::kWaitingDependency && !other.held_by.empty()) {
+        return other.held_by;
+      }
+      // Starting counts too: a replacement on trial (a slow deploy), a start period, a restart
+      // by Docker's policy. Its dependents fail because of it, and it is judged within a bound
+      // (its trial, start period or settle_timeout), after which they are judged afresh.
       return dep;
     }
     return std::nullopt;

@@ -1239,6 +1239,79 @@ TEST(Dependencies, ARemovedDependentIsRestoredEvenWhileHeld) {
   (void)db_start;
 }
 
+TEST(Dependencies, DockersStaleUnhealthyVerdictOnAReleasedDependentIsGivenTimeToClear) {
+  // The API's own Docker health check failed while the database was down; it says "unhealthy"
+  // until its next run, an interval after the database is back. That is no reason to restart
+  // the API, nor to release the web UI in front of it before it passes.
+  Stack st;
+  Sim& sim = st.sim;
+  Action db_start = onlyRecovery(sim.event("db", "d1", "die", 0ms, 137));
+  sim.probes("api", "a1", false);
+  sim.health("api", "a1", DockerHealth::kUnhealthy);
+  sim.probes("webui", "w1", false);
+  EXPECT_EQ(sim.state("api"), "waiting_dependency");
+  sim.done(db_start);
+  Decision db_ok = sim.probes("db", "d1", true);
+  EXPECT_TRUE(Sim::recoveries(db_ok).empty());
+  sim.probes("api", "a1", true);  // medic's probe passes at once; Docker's verdict lags
+  EXPECT_EQ(sim.state("api"), "starting");
+  EXPECT_EQ(sim.state("webui"), "waiting_dependency");
+  EXPECT_EQ(sim.status("webui").waiting_for, "db");  // still the root cause
+  EXPECT_TRUE(Sim::recoveries(sim.advance(20s)).empty());
+  sim.health("api", "a1", DockerHealth::kHealthy);
+  sim.probes("webui", "w1", true);
+  EXPECT_EQ(sim.state("api"), "healthy");
+  EXPECT_EQ(sim.state("webui"), "healthy");
+  sim.advance(10min);
+  ASSERT_EQ(sim.all_recoveries.size(), 1u);
+}
+
+TEST(Dependencies, AReleasedDependentWhoseDockerHealthStaysUnhealthyIsRepairedAfterSettling) {
+  Stack st;
+  Sim& sim = st.sim;
+  Action db_start = onlyRecovery(sim.event("db", "d1", "die", 0ms, 137));
+  sim.health("api", "a1", DockerHealth::kUnhealthy);
+  EXPECT_EQ(sim.state("api"), "waiting_dependency");
+  sim.done(db_start);
+  EXPECT_TRUE(Sim::recoveries(sim.probes("db", "d1", true)).empty());
+  // settle_timeout (60 s) for Docker's check to pass; it does not: now it is the API's failure.
+  EXPECT_TRUE(Sim::recoveries(sim.advance(59s)).empty());
+  Action restart = onlyRecovery(sim.advance(2s));
+  EXPECT_EQ(restart.service, "api");
+  EXPECT_EQ(restart.kind, ActionKind::kRestart);
+}
+
+TEST(Dependencies, ADependentIsHeldWhileItsDependencysSlowReplacementIsOnTrial) {
+  // An operator deploys an API that needs a while to serve: the web UI in front of it fails
+  // meanwhile, because of the deploy. Neither is touched; both pass once the new API serves.
+  ServiceDef api = composedWithProbes("api");
+  api.recovery.replacement_trial = 2min;
+  ServiceDef webui = probed("webui");
+  webui.depends_on = {"api"};
+  Sim sim({webui, api});
+  healthyWithProbes(sim, "api", "a1");
+  healthyWithProbes(sim, "webui", "w1");
+  // Compose v2's sequence: the new container announced by its replace label, the old one
+  // stopped and removed, the new one started with its health check still starting.
+  sim.created("api", "a2", "a1");
+  sim.kill("api", "a1", 15);
+  sim.event("api", "a1", "die", 0ms, 0);
+  sim.event("api", "a1", "destroy");
+  sim.seen("api", running("a2", DockerHealth::kStarting));
+  Decision webui_fails = sim.probes("webui", "w1", false);
+  EXPECT_TRUE(Sim::recoveries(webui_fails).empty());
+  EXPECT_EQ(sim.state("webui"), "waiting_dependency");
+  EXPECT_EQ(sim.status("webui").waiting_for, "api");
+  EXPECT_TRUE(Sim::recoveries(sim.advance(20s)).empty());
+  sim.health("api", "a2", DockerHealth::kHealthy);
+  sim.probes("api", "a2", true);
+  sim.probes("webui", "w1", true);
+  EXPECT_EQ(sim.state("api"), "healthy");
+  EXPECT_EQ(sim.state("webui"), "healthy");
+  sim.advance(10min);
+  EXPECT_TRUE(sim.all_recoveries.empty());
+}
+
 TEST(Dependencies, RestartDependentsRestartsThemInOrderWithoutSpendingTheirBudget) {
   ServiceDef db = probed("db");
   db.recovery.restart_dependents = true;
