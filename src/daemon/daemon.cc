@@ -957,6 +957,23 @@ asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
     co_await takeSnapshot(a.service, a.container_id);
     co_return;
   }
+  if (a.kind == ActionKind::kStart) {
+    // `docker rm -f` kills before it removes: the die arrives first and looks like a crash.
+    // One look (~1 ms) tells a container marked for removal (or already gone) from a crashed
+    // one. Then medic does nothing — no intent, no action in the history, no attempt — and the
+    // destroy that follows decides.
+    auto info = co_await docker_->inspectContainer(a.container_id);
+    const bool gone = !info && info.error().kind == ErrorKind::kNotFound;
+    if (gone || (info && info->state.status == "removing")) {
+      const std::string why = "container " + a.container_id.substr(0, 12) +
+                              (gone ? " is gone" : " is being removed") + ": nothing to start";
+      spdlog::info("{}: start not done: {}", a.service, why);
+      supervisor::ActionDone done{a.id, false, why, ""};
+      done.target_gone = true;
+      feed(done);
+      co_return;
+    }
+  }
   const auto t0 = now();
   nlohmann::json state_before = nlohmann::json::object();
   if (const auto* st = core_->status(a.service)) state_before = supervisor::toJson(*st, t0);
@@ -994,19 +1011,9 @@ asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
   std::string new_id;
   const auto secs = std::chrono::seconds((a.stop_timeout.count() + 999) / 1000);
   switch (a.kind) {
-    case ActionKind::kStart: {
-      // `docker rm -f` kills before it removes: the die arrives first and looks like a crash.
-      // One look (~1 ms) tells a container marked for removal from a crashed one, so medic never
-      // asks the engine to start what is being removed (the destroy that follows decides).
-      auto info = co_await docker_->inspectContainer(a.container_id);
-      if (info && info->state.status == "removing") {
-        result = Error::make(ErrorKind::kNotFound, "container " + a.container_id.substr(0, 12) +
-                                                       " is being removed: nothing to start");
-        break;
-      }
+    case ActionKind::kStart:
       result = co_await docker_->startContainer(a.container_id);
       break;
-    }
     case ActionKind::kRestart:
       result = co_await docker_->restartContainer(a.container_id, secs);
       break;
@@ -1067,10 +1074,7 @@ asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {
   if (store_ && intent_id != 0) {
     (void)store_->finishIntent(intent_id, result.ok(), answer, toUnixMillis(t1.wall));
   }
-  if (!result && result.error().message.find("is being removed") != std::string::npos) {
-    spdlog::info("{}: {} not done: {}", a.service, supervisor::toString(a.kind),
-                 result.error().message);
-  } else if (!result) {
+  if (!result) {
     spdlog::error("{}: {} failed: {}", a.service, supervisor::toString(a.kind),
                   result.error().describe());
   }
