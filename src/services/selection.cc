@@ -246,8 +246,16 @@ std::vector<ProtectedService> selectServices(const config::Config& cfg,
     std::string base = service;
     if (!project.empty()) {
       const auto& used_by = projects_of[service];
-      // Ambiguous now, or the bare name already belongs to another identity.
-      if (used_by.size() > 1 || known_names.count(service)) base = project + "/" + service;
+      // Ambiguous now, or the bare name already belongs to another identity (not to another
+      // replica of this same compose service: `up --scale` adds web#2 beside web).
+      bool taken = known_names.count(service) > 0;
+      for (const auto& k : known) {
+        if (k.name == service && k.match.compose_project == project &&
+            k.match.compose_service == service) {
+          taken = false;
+        }
+      }
+      if (used_by.size() > 1 || taken) base = project + "/" + service;
     }
     const int number = replicaOf(c);
     return number > 1 ? base + "#" + std::to_string(number) : base;

@@ -212,6 +212,31 @@ TEST(Identity, ScaledReplicasAreEachTheirOwnService) {
   EXPECT_FALSE(matches(find(out, "api")->match, "api", replacement));
 }
 
+TEST(Identity, ReplicasAddedByAScaleUpKeepTheBareServiceName) {
+  // `docker compose up --scale api=3` after medic has known api (replica 1) for a while.
+  config::Config cfg;
+  auto first = selectServices(cfg, {container("a", "p-api-1", composeLabels("p", "api", 1))}, false);
+  ASSERT_EQ(first.size(), 1u);
+  std::vector<KnownName> known{{first[0].name, first[0].match}};
+  auto scaled = selectServices(cfg,
+                               {container("a", "p-api-1", composeLabels("p", "api", 1)),
+                                container("b", "p-api-2", composeLabels("p", "api", 2)),
+                                container("c", "p-api-3", composeLabels("p", "api", 3))},
+                               false, known);
+  ASSERT_EQ(scaled.size(), 3u);
+  EXPECT_NE(find(scaled, "api"), nullptr);
+  ASSERT_NE(find(scaled, "api#2"), nullptr);
+  EXPECT_EQ(find(scaled, "api#2")->container->id, "b");
+  ASSERT_NE(find(scaled, "api#3"), nullptr);
+  // Another project's api is still told apart.
+  auto other = selectServices(cfg,
+                              {container("a", "p-api-1", composeLabels("p", "api", 1)),
+                               container("d", "q-api-1", composeLabels("q", "api", 1))},
+                              false, known);
+  EXPECT_NE(find(other, "api"), nullptr);
+  EXPECT_NE(find(other, "q/api"), nullptr);
+}
+
 TEST(Identity, MedicNameOverridesAndEnableFalseAlwaysOptsOut) {
   config::Config cfg;
   cfg.select.all = true;
