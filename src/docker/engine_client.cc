@@ -20,7 +20,9 @@
 #include <boost/beast/http/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -573,6 +575,23 @@ Task<Ok> EngineClient::unpauseContainer(std::string id) {
   co_return co_await impl->callOk(http::verb::post, "/containers/" + segment(id) + "/unpause");
 }
 
+bool cgroupNamesContainer(std::string_view cgroup, std::string_view container_id) {
+  // A full id only (64 hex digits): a prefix could name another container's cgroup.
+  if (container_id.size() != 64 ||
+      container_id.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    return false;
+  }
+  // cgroupfs: ".../docker/<id>"; systemd: ".../docker-<id>.scope"; both on v1 and v2.
+  return cgroup.find(container_id) != std::string_view::npos;
+}
+
+bool processInContainer(int pid, const std::string& container_id) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  if (!in) return false;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return cgroupNamesContainer(text, container_id);
+}
+
 Task<ExecResult> EngineClient::exec(std::string id, std::vector<std::string> argv,
                                     std::chrono::milliseconds timeout) {
   auto impl = impl_;
@@ -630,6 +649,18 @@ Task<ExecResult> EngineClient::exec(std::string id, std::vector<std::string> arg
       }
     } else if (timed_out && !killed) {
       int pid = info->value("Pid", 0);
+      // The engine reports the PID in its own PID namespace. It is medic's only when medic and
+      // the engine share one (medic on the Docker host): the PID's cgroup names the container.
+      // Otherwise (a remote engine, an engine in a container) that number is some other
+      // process here, never to be killed: the exec runs on until it ends by itself.
+      const std::string container = info->value("ContainerID", std::string());
+      if (pid > 1 && !processInContainer(pid, container)) {
+        spdlog::warn("exec {} in {} timed out after {} ms; its process (engine PID {}) is not in "
+                     "medic's PID namespace, so it is left to end by itself",
+                     argv.front(), id, timeout.count(), pid);
+        result.exit_code = -1;
+        co_return result;
+      }
       if (pid > 1) {
         // runc starts every exec as a session and process-group leader: killing the group also
         // takes its children (a `sh -c` exec leaves no orphaned sleep behind).

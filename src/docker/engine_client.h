@@ -91,4 +91,11 @@ class EngineClient final : public DockerApi {
   std::shared_ptr<Impl> impl_;
 };
 
+/// Whether a /proc/<pid>/cgroup text names the container `container_id` (its full 64-hex id, as
+/// cgroupfs ".../docker/<id>" and systemd ".../docker-<id>.scope" paths do). How medic makes sure
+/// the PID an engine reports for a timed-out exec is that exec here before it kills it.
+bool cgroupNamesContainer(std::string_view cgroup, std::string_view container_id);
+/// The same for the live process `pid` on this host; false when it does not exist.
+bool processInContainer(int pid, const std::string& container_id);
+
 }  // namespace medic::docker

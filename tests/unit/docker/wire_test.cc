@@ -1,9 +1,13 @@
 #include "docker/wire.h"
 
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+
+#include "docker/engine_client.h"
 
 namespace medic::docker {
 namespace {
@@ -219,6 +223,34 @@ TEST(LineSplitter, RefusesAnOverlongLine) {
   EXPECT_TRUE(s.feed("12345678", lines));
   EXPECT_FALSE(s.feed("9", lines));
   EXPECT_TRUE(lines.empty());
+}
+
+}  // namespace
+}  // namespace medic::docker
+
+// ---- a timed-out exec is killed only when its PID is that exec here --------------------------
+
+namespace medic::docker {
+namespace {
+
+TEST(ExecKill, OnlyAProcessWhoseCgroupNamesTheContainerIsKilled) {
+  const std::string id(64, 'a');
+  const std::string other = std::string(63, 'a') + "b";
+  // cgroup v2 with the systemd driver, v2 with cgroupfs, v1 with cgroupfs.
+  EXPECT_TRUE(cgroupNamesContainer("0::/system.slice/docker-" + id + ".scope\n", id));
+  EXPECT_TRUE(cgroupNamesContainer("0::/docker/" + id + "\n", id));
+  EXPECT_TRUE(cgroupNamesContainer("12:pids:/docker/" + id + "\n11:memory:/docker/" + id + "\n",
+                                   id));
+  // Another container, a host process, and the engine's view from another PID namespace.
+  EXPECT_FALSE(cgroupNamesContainer("0::/docker/" + other + "\n", id));
+  EXPECT_FALSE(cgroupNamesContainer("0::/user.slice/user-0.slice/session-3.scope\n", id));
+  EXPECT_FALSE(cgroupNamesContainer("0::/\n", id));
+  // Only a full id is trusted: a prefix could name another container.
+  EXPECT_FALSE(cgroupNamesContainer("0::/docker/" + id + "\n", id.substr(0, 12)));
+  EXPECT_FALSE(cgroupNamesContainer("0::/docker/" + id + "\n", ""));
+  // This test's own process is in no container of that id.
+  EXPECT_FALSE(processInContainer(static_cast<int>(::getpid()), id));
+  EXPECT_FALSE(processInContainer(999999999, id));
 }
 
 }  // namespace
