@@ -69,8 +69,10 @@ int runDrill(const GlobalOptions& global, const DrillOptions& o) {
     return kExitError;
   }
   const std::string container = svc->value("container_id", "");
-  const std::string docker_addr =
-      global.docker.empty() ? resolveConfig(global).docker : global.docker;
+  // The engine as every other command reaches it: --docker or the config's address, and the
+  // API version DOCKER_API_VERSION fixes (resolveConfig reads it), else negotiated.
+  const config::Config resolved = resolveConfig(global);
+  const std::string docker_addr = global.docker.empty() ? resolved.docker : global.docker;
   const auto before_detected =
       svc->contains("last_incident") && (*svc)["last_incident"].is_object()
           ? (*svc)["last_incident"].value("detected_at", "")
@@ -78,7 +80,8 @@ int runDrill(const GlobalOptions& global, const DrillOptions& o) {
 
   const auto t0 = std::chrono::steady_clock::now();
   auto injected = runSync([&]() -> boost::asio::awaitable<Status> {
-    docker::EngineClient client(co_await boost::asio::this_coro::executor, docker_addr, Millis(15000));
+    docker::EngineClient client(co_await boost::asio::this_coro::executor, docker_addr,
+                                Millis(15000), resolved.docker_api_version);
     if (o.fault == "stop") co_return co_await client.stopContainer(container, std::chrono::seconds(10));
     if (o.fault == "kill") co_return co_await client.killContainer(container, "SIGKILL");
     if (o.fault == "pause") co_return co_await client.pauseContainer(container);
