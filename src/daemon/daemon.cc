@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +22,7 @@
 #include "daemon/persist.h"
 #include "daemon/status.h"
 #include "daemon/translate.h"
+#include "services/compose_file.h"
 #include "docker/engine_client.h"
 #include "docker/spec.h"
 #include "http/client.h"
@@ -241,6 +243,10 @@ void Daemon::apply(supervisor::Decision d) {
   for (const auto& s : touched) {
     persist(s);
     recordIncident(s);
+  }
+  if (!d.retired.empty()) {
+    retiring_.insert(retiring_.end(), d.retired.begin(), d.retired.end());
+    requestResync();
   }
   if (!touched.empty()) exportRecoveryState();
   armWakeTimer();
@@ -545,7 +551,10 @@ void Daemon::onEvent(const docker::Event& e) {
     }
     if (auto ce = toCoreEvent(e, *service)) {
       spdlog::debug("{}: event {} on {}", *service, e.action, e.id.substr(0, 12));
-      if (ce->action == "destroy") container_service_.erase(e.id);
+      if (ce->action == "destroy") {
+        container_service_.erase(e.id);
+        ce->compose_orphan = composeOrphan(e);
+      }
       feed(*ce);
     }
   }
@@ -625,12 +634,56 @@ void Daemon::rememberService(const services::ProtectedService& s) {
   services_[s.name] = s;
 }
 
+void Daemon::forgetService(const std::string& name, const std::string& why) {
+  services_.erase(name);
+  probes_.erase(name);  // its loop sees its state gone and ends
+  stats_.erase(name);
+  last_action_.erase(name);
+  container_facts_.erase(name);
+  docker_evidence_.erase(name);
+  std::erase_if(container_service_, [&](const auto& kv) { return kv.second == name; });
+  if (store_) {
+    if (auto st = store_->deleteServiceState(name); !st) {
+      spdlog::error("{}: stored state not deleted: {}", name, st.error().message);
+    }
+  }
+  spdlog::info("{}: no longer protected ({})", name, why);
+}
+
+bool Daemon::composeOrphan(const docker::Event& e) {
+  auto files = e.attributes.find(services::kLabelComposeConfigFiles);
+  auto service = e.attributes.find(services::kLabelComposeService);
+  if (files == e.attributes.end() || service == e.attributes.end()) return false;
+  constexpr std::streamsize kMaxBytes = 1024 * 1024;
+  std::vector<std::optional<std::string>> texts;
+  for (const std::string& path : services::composeFilesOf(files->second)) {
+    std::ifstream in(path, std::ios::binary);
+    std::string text;
+    if (in) {
+      text.resize(static_cast<size_t>(kMaxBytes) + 1);
+      in.read(text.data(), kMaxBytes + 1);
+      text.resize(static_cast<size_t>(in.gcount()));
+    }
+    // Unreadable or over the bound: nothing is concluded (the removal is restored).
+    if (!in.eof() || text.size() > static_cast<size_t>(kMaxBytes)) {
+      texts.emplace_back(std::nullopt);
+    } else {
+      texts.emplace_back(std::move(text));
+    }
+  }
+  return services::isOrphan(texts, service->second).value_or(false);
+}
+
 asio::awaitable<void> Daemon::resync() {
   do {
     resync_again_ = false;
     if (wedged_resync_) {
       asio::steady_timer never(io_, asio::steady_timer::time_point::max());
       co_await never.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    // Services the core retired are forgotten here, where nothing holds a reference to them.
+    for (const std::string& name : std::exchange(retiring_, {})) {
+      forgetService(name, "compose removed it on purpose");
     }
     // Named, not a brace-initialized temporary in the co_await: GCC 12 destroys those twice.
     docker::ListOptions every_container;

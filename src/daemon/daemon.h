@@ -230,6 +230,13 @@ class Daemon {
   boost::asio::awaitable<void> keepImageReference(docker::ContainerSpec& spec);
   void rememberService(const services::ProtectedService& s);
   void loadKnownServices();
+  /// Stops protecting a service, here and in the store (else the next start would bring it back
+  /// from its remembered definition). Called where no coroutine holds a reference into
+  /// services_: on reload, and at the start of a resync for the services the core retired.
+  void forgetService(const std::string& name, const std::string& why);
+  /// For the destroy of a compose container: its project's compose files (read from the label
+  /// compose put on it) no longer declare its service. False when they do or cannot be read.
+  static bool composeOrphan(const docker::Event& e);
 
   // ---- guarded deploys (deploys.cc) ----
   /// One deploy in progress: its pure state machine and the answers the API queued for it.
@@ -326,6 +333,7 @@ class Daemon {
   bool engine_reachable_ = true;
   bool resync_running_ = false;
   bool resync_again_ = false;
+  std::vector<std::string> retiring_;  ///< retired by the core; forgotten at the next resync
   int reconnects_ = 0;
 };
 

@@ -81,19 +81,9 @@ Status Daemon::reload(config::Config next) {
       continue;
     }
     dropped.push_back(it->first);
-    it = services_.erase(it);
+    ++it;
   }
-  for (const auto& name : dropped) {
-    stats_.erase(name);
-    last_action_.erase(name);
-    std::erase_if(container_service_, [&](const auto& kv) { return kv.second == name; });
-    if (store_) {
-      if (auto st = store_->deleteServiceState(name); !st) {
-        spdlog::error("{}: stored state not deleted: {}", name, st.error().message);
-      }
-    }
-    spdlog::info("config reload: {} is no longer protected", name);
-  }
+  for (const auto& name : dropped) forgetService(name, "config reload: no longer selected");
   // Every probe loop restarts with its service's new definition: a loop sees its generation gone
   // and ends; the resync below starts the new ones.
   probes_.clear();

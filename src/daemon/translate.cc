@@ -119,6 +119,24 @@ supervisor::ServiceDef toDef(const services::ProtectedService& s) {
   }
   d.compose_managed = !s.match.compose_project.empty() ||
                       (s.container && s.container->labels.count(services::kLabelComposeProject) > 0);
+  d.compose_project = s.match.compose_project;
+  d.compose_service = s.match.compose_service;
+  d.compose_number = s.match.compose_number;
+  if (s.container && d.compose_service.empty()) {
+    // A config entry matched by name or labels: its container says which compose service it is.
+    const auto& labels = s.container->labels;
+    auto label = [&](const char* key) {
+      auto it = labels.find(key);
+      return it == labels.end() ? std::string() : it->second;
+    };
+    d.compose_project = label(services::kLabelComposeProject);
+    d.compose_service = label(services::kLabelComposeService);
+    const std::string number = label(services::kLabelComposeNumber);
+    if (!number.empty() && number.size() <= 6 &&
+        number.find_first_not_of("0123456789") == std::string::npos) {
+      d.compose_number = std::stoi(number);
+    }
+  }
   return d;
 }
 

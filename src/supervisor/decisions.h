@@ -55,8 +55,11 @@ struct Notice {
 struct Decision {
   std::vector<Action> actions;
   std::vector<Notice> notices;
+  /// Services compose removed on purpose (scaled down, or taken out of the compose file): the
+  /// shell stops protecting them (a "retired" notice says why); a new container brings one back.
+  std::vector<std::string> retired;
 
-  bool empty() const { return actions.empty() && notices.empty(); }
+  bool empty() const { return actions.empty() && notices.empty() && retired.empty(); }
 };
 
 }  // namespace medic::supervisor

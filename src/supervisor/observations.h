@@ -28,6 +28,12 @@ struct ServiceDef {
   /// follow instead of an immediate start (starting it would fight compose: the old copy takes the
   /// port back). A crash, an OOM kill or a SIGKILL by a person is started at once.
   bool compose_managed = false;
+  /// The compose service and replica (com.docker.compose.project/service/container-number) this
+  /// service is, when it is one: a replica stopped and removed by compose while a lower replica of
+  /// the same service still runs was scaled down (`docker compose up --scale`), not lost.
+  std::string compose_project;
+  std::string compose_service;
+  int compose_number = 0;
   /// The longest probe budget of the service (interval x failure_threshold + timeout): the least
   /// time a replacement on trial needs to prove itself.
   Millis probe_budget{0};
@@ -80,6 +86,9 @@ struct ContainerEvent {
   /// For create: the container this one replaces (Compose v2 labels the new container of a
   /// recreate `com.docker.compose.replace=<old id>` before it stops the old one).
   std::string replaces;
+  /// For destroy: the container's compose service is no longer declared in its project's compose
+  /// files (`docker compose up --remove-orphans` removing a service taken out of the file).
+  bool compose_orphan = false;
 };
 
 /// The probe layer's verdict, already thresholded (failure/success thresholds applied).

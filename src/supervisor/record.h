@@ -118,6 +118,10 @@ struct Supervisor::Record {
   /// Compose v2 announced a replacement (`com.docker.compose.replace`) of the current container:
   /// the id of the new one. Compose stops and removes the old one next; nothing is repaired.
   std::string replaced_by;
+  /// Its last container was destroyed as an orphan of its compose project (ContainerEvent).
+  bool orphaned = false;
+  /// Compose removed it on purpose; the shell forgets it. Nothing is judged any more.
+  bool retired = false;
   /// The dependency whose failure holds this service (kWaitingDependency), "" when not held.
   std::string held_by;
   /// After a hold ends: failures seen only by probes, or Docker's stale unhealthy verdict, are

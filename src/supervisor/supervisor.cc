@@ -32,6 +32,8 @@ struct Judged {
 /// record; `engine_settling` treats every running container as starting (after an engine restart).
 /// How long a created-but-not-started container is left to its creator before medic starts it.
 constexpr auto kFreshlyCreated = std::chrono::seconds(3);
+/// How long a dependent failing by its probes alone waits for its dependencies' news.
+constexpr auto kBlameWindow = std::chrono::seconds(1);
 
 Judged judge(const Supervisor::Record& r, bool engine_settling, WallTime now_wall) {
   Judged j;
@@ -255,6 +257,7 @@ void Supervisor::onServiceObserved(const ServiceObserved& o, Now now, Decision& 
   r->fresh = true;
   if (o.container) {
     const ContainerView& c = *o.container;
+    r->orphaned = false;
     if (c.health != DockerHealth::kNone) {
       r->has_healthcheck = true;
     } else if (c.phase == Phase::kRunning) {
@@ -311,6 +314,7 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
     if (current) {
       const std::string replaced_by = r->replaced_by;
       r->view.reset();
+      r->orphaned = e.compose_orphan;
       r->event_latency = latency;
       // Compose v1 starts the replacement before it destroys the old container: adopt it at once
       // (as a replacement: on trial when medic holds a snapshot of another container; the notice
@@ -599,6 +603,7 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
         fmt::format("{}: maintenance ended; its current state is evaluated afresh", r.def.name),
         {{"active", false}}});
   }
+  if (r.retired) return;  // forgotten by the shell at its next resync
   if (!r.known || !r.fresh || !engine_reachable_) {
     // Nothing trustworthy to judge: keep the last state, act on nothing.
     r.event_latency.reset();
@@ -856,6 +861,11 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
         inc.detected_wall = now.wall;
         inc.detection_seconds = r.event_latency.value_or(0.0);
         if (r.probes) inc.evidence_ids = r.probes->evidence_ids;
+        // Probes can see a dead dependency before the engine's event for it arrives (under load
+        // the die may come a few hundred ms after the kill): a service with dependencies failing
+        // by its probes alone waits kBlameWindow before its first action, so a dependency failure
+        // known meanwhile is blamed instead and this one is held.
+        if (j.soft && !r.def.depends_on.empty()) inc.next_action_at = now.steady + kBlameWindow;
         r.incident = inc;
         // A removal outside a maintenance window or deploy is an incident for a person to see
         // (DESIGN §1: the outage was a removed container nobody noticed): always critical.
@@ -909,6 +919,9 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
       r.state = ServiceState::kFailed;
       if (became_removal && !r.replaced_by.empty()) {
         // Compose v2 removing the container it announced a replacement for: still its move.
+      } else if (became_removal && inc.quiet && !deliberateRemoval(r).empty()) {
+        // Compose stopped and removed it, and it looks like a scale-down or an orphan's removal:
+        // say nothing yet; the end of the grace decides (a `down` takes the lower replicas too).
       } else if (became_removal) {
         inc.quiet = false;
         d.notices.push_back(Notice{"failed",
@@ -928,6 +941,22 @@ void Supervisor::evaluate(Record& r, Now now, Decision& d) {
         }
         if (now.steady < *inc.grace_until) {
           r.state = ServiceState::kWaitingReplacement;
+        } else if (const std::string why = inc.quiet && !r.candidate && !r.view
+                                               ? deliberateRemoval(r)
+                                               : std::string();
+                   !why.empty()) {
+          // Compose removed it on purpose: nothing to restore, and nothing more to protect.
+          d.notices.push_back(Notice{
+              "retired", Severity::kInfo, r.def.name,
+              fmt::format("{}: no longer protected: {}; a new container of it is protected again",
+                          r.def.name, why),
+              {{"container_id", inc.container_id}, {"reason", why}}});
+          closeIncident("retired");
+          r.retired = true;
+          d.retired.push_back(r.def.name);
+          r.event_latency.reset();
+          refreshStatus(r, now);
+          return;
         } else if (inc.quiet && !r.candidate) {
           // The grace is over and nothing took its place: now it is a failure to repair.
           inc.quiet = false;
@@ -1038,6 +1067,30 @@ void Supervisor::escalate(Record& r, Now now, Decision& d, const std::string& wh
        {"flap_count", r.flap_count}}});
   r.state = r.missing ? ServiceState::kMissing : ServiceState::kEscalated;
   refreshStatus(r, now);
+}
+
+std::string Supervisor::deliberateRemoval(const Record& r) const {
+  if (!r.def.compose_managed || r.view) return "";
+  if (r.orphaned) {
+    return fmt::format("compose removed it as an orphan: its project's compose files no longer "
+                       "declare the service {}",
+                       r.def.compose_service.empty() ? r.def.name : r.def.compose_service);
+  }
+  if (r.def.compose_service.empty() || r.def.compose_number <= 1) return "";
+  for (const auto& [name, other] : services_) {
+    const ServiceDef& o = other->def;
+    if (other.get() == &r || o.compose_project != r.def.compose_project ||
+        o.compose_service != r.def.compose_service || o.compose_number < 1 ||
+        o.compose_number >= r.def.compose_number) {
+      continue;
+    }
+    if (other->view && other->view->phase == Phase::kRunning) {
+      return fmt::format("compose stopped and removed replica {} of {} while replica {} runs "
+                         "(scaled down)",
+                         r.def.compose_number, r.def.compose_service, o.compose_number);
+    }
+  }
+  return "";
 }
 
 std::optional<std::string> Supervisor::rootCause(const Record& r) const {
@@ -1263,6 +1316,7 @@ std::optional<SteadyTime> Supervisor::nextWakeup() const {
       if (inc.verifying) consider(inc.settle_until);
     }
     if (r->trial && !r->trial->failed) consider(r->trial->until);
+    consider(r->released_until);  // a released dependent still failing is its own failure then
     if ((r->flap_count > 0 || r->escalated) && r->healthy_since) {
       consider(*r->healthy_since + clampPositive(cfg.flap_window));
     }

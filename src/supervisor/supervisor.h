@@ -151,6 +151,10 @@ class Supervisor {
   /// The deepest dependency of `r` (through depends_on) that is not healthy while its own
   /// dependencies are: what `r` waits for. nullopt when every known dependency is healthy.
   std::optional<std::string> rootCause(const Record& r) const;
+  /// Why compose's stop-and-remove of this service's container was on purpose — "" when it was
+  /// not (then it is a removal to restore): the service was taken out of the compose file, or a
+  /// lower replica of the same compose service still runs (a scale-down).
+  std::string deliberateRemoval(const Record& r) const;
   /// Dependency holds follow their dependencies: re-judge every held service (and every service
   /// whose dependency changed) after an observation.
   void reevaluateDependents(Now now, Decision& d);

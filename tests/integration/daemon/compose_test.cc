@@ -3,6 +3,7 @@
 // offline test image with host networking on a free port.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <sstream>
@@ -35,13 +36,20 @@ class ComposeTest : public DockerTest {
     if (!file_.empty()) compose({"down", "-t", "1"});
     for (const auto& id : idsOf()) dockerCli({"rm", "-f", "-v", id}, 30s);
   }
-  /// Writes the compose file for `image` (project `project_`, service web on port_).
-  void writeCompose(const std::string& image) {
-    file_ = dir_.write("docker-compose.yml",
-                       "version: \"2.4\"\nservices:\n  web:\n    image: " + image +
-                           "\n    network_mode: host\n    stop_grace_period: 1s\n"
-                           "    environment:\n      PORT: \"" +
-                           std::to_string(port_) + "\"\n");
+  /// Writes the compose file for `image` (project `project_`, service web on port_), and with
+  /// `worker` a second service that serves nothing (replicas of it share no port).
+  void writeCompose(const std::string& image, bool worker = false) {
+    std::string text = "version: \"2.4\"\nservices:\n  web:\n    image: " + image +
+                       "\n    network_mode: host\n    stop_grace_period: 1s\n"
+                       "    environment:\n      PORT: \"" +
+                       std::to_string(port_) + "\"\n";
+    if (worker) {
+      text += "  worker:\n    image: " + image +
+              "\n    network_mode: host\n    stop_grace_period: 1s\n"
+              "    entrypoint: [\"/bin/sleep\", \"3600\"]\n"
+              "    healthcheck:\n      disable: true\n";  // the image's checks its port
+    }
+    file_ = dir_.write("docker-compose.yml", text);
   }
   ProcessResult compose(std::vector<std::string> args) {
     std::vector<std::string> argv = compose_cmd_;
@@ -49,10 +57,14 @@ class ComposeTest : public DockerTest {
     args.insert(args.begin(), argv.begin(), argv.end());
     return runProcess(args, 60s);
   }
-  std::string config() {
+  /// medic.yaml: web from the config; with `whole_project`, every other container of the
+  /// project too (the worker and its replicas), selected by project.
+  std::string config(bool whole_project = false) {
     return dir_.write(
         "medic.yaml",
-        "select:\n  labels: false\nresync_interval: 2s\n"
+        "select:\n  labels: false\n" +
+            (whole_project ? "  compose_projects: [" + project_ + "]\n" : std::string()) +
+            "resync_interval: 2s\n"
         "defaults:\n  probe:\n    interval: 250ms\n    timeout: 1s\n    failure_threshold: 2\n"
         "  recovery:\n    replacement_grace: 4s\n    replacement_trial: 6s\n"
         "    backoff_initial: 200ms\n"
@@ -114,6 +126,36 @@ class ComposeTest : public DockerTest {
   }
 
   void brokenUpIsRestored(const std::string& image);
+
+  /// Containers of one compose service of the project, any state.
+  std::vector<std::string> idsOf(const std::string& service) {
+    auto r = dockerCli({"ps", "-aq", "--no-trunc", "--filter",
+                        "label=com.docker.compose.project=" + project_, "--filter",
+                        "label=com.docker.compose.service=" + service});
+    std::vector<std::string> ids;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) ids.push_back(line);
+    }
+    return ids;
+  }
+  /// "service action" for every action medic took.
+  static std::vector<std::string> actionsOf(const WatchProcess& w) {
+    auto j = nlohmann::json::parse(httpGet(w.port(), "/api/v1/actions", 5s).body, nullptr, false);
+    std::vector<std::string> out;
+    if (!j.is_array()) return out;
+    for (const auto& a : j) out.push_back(a.value("service", "") + " " + a.value("action", ""));
+    return out;
+  }
+  /// The names medic protects now (GET /api/v1/status).
+  static std::vector<std::string> protectedNames(const WatchProcess& w) {
+    auto j = nlohmann::json::parse(httpGet(w.port(), "/api/v1/status", 5s).body, nullptr, false);
+    std::vector<std::string> out;
+    if (!j.is_object() || !j["services"].is_array()) return out;
+    for (const auto& s : j["services"]) out.push_back(s.value("name", ""));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 
   /// Compose v2 (the CLI plugin) unless a fixture says otherwise.
   std::vector<std::string> compose_cmd_ = {"docker", "compose"};
@@ -266,6 +308,121 @@ TEST_F(ComposeTest, DownInsideAProjectMaintenanceWindowIsLeftAlone) {
   EXPECT_TRUE(idsOf().empty()) << w->log();
   EXPECT_EQ(body(), "");
   EXPECT_EQ(w->service("web").value("state", ""), "maintenance");
+}
+
+// ---- what operators run under Compose v2 (issue 11) -------------------------------------------
+
+TEST_F(ComposeTest, DownThenUpIsAdoptedAndNeverDoubled) {
+  // The incident's own "manual recovery": `down && up -d` within the grace. compose's container
+  // is the one kept; medic restores nothing beside it.
+  WatchProcess* w = nullptr;
+  upV1(w);
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(compose({"down", "-t", "1"}).ok());
+  auto up = compose({"up", "-d"});
+  ASSERT_TRUE(up.ok()) << up.describe() << up.err;
+  const std::string fresh = webId();
+  ASSERT_TRUE(servingVersion("v1")) << w->log();
+  EXPECT_TRUE(w->waitState("web", "healthy")) << w->log();
+  // Past replacement_grace (4 s): still compose's container, alone.
+  EXPECT_TRUE(waitFor([&] { return w->service("web").value("container_id", "") == fresh; }, 10s))
+      << w->service("web").dump(2) << w->log();
+  std::this_thread::sleep_for(5s);
+  EXPECT_EQ(idsOf(), std::vector<std::string>{fresh}) << w->log();
+  EXPECT_EQ(actionsOf(*w), std::vector<std::string>{}) << w->log();
+}
+
+TEST_F(ComposeTest, UpAfterMedicRestoredADownedServiceKeepsOneContainer) {
+  // `down`, medic restores the service at the end of the grace, then the operator runs `up -d`:
+  // compose recognises the restored container as its own and nothing is doubled.
+  WatchProcess* w = nullptr;
+  upV1(w);
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(compose({"down", "-t", "1"}).ok());
+  ASSERT_TRUE(waitFor([&] { return actionsOf(*w) == std::vector<std::string>{"web recreate"}; },
+                      30s, 200ms))
+      << w->log();
+  ASSERT_TRUE(servingVersion("v1")) << w->log();
+  EXPECT_TRUE(w->waitState("web", "healthy")) << w->log();
+  const std::string restored = webId();
+  ASSERT_FALSE(restored.empty()) << compose({"ps", "-a"}).out;
+  auto up = compose({"up", "-d"});
+  ASSERT_TRUE(up.ok()) << up.describe() << up.err;
+  EXPECT_TRUE(servingVersion("v1")) << w->log();
+  EXPECT_TRUE(w->waitState("web", "healthy")) << w->log();
+  std::this_thread::sleep_for(5s);  // past the grace: nothing more happens
+  EXPECT_EQ(idsOf().size(), 1u) << compose({"ps", "-a"}).out << w->log();
+  EXPECT_EQ(actionsOf(*w), std::vector<std::string>{"web recreate"}) << w->log();
+}
+
+TEST_F(ComposeTest, ComposeRestartIsNotFought) {
+  WatchProcess* w = nullptr;
+  upV1(w);
+  ASSERT_TRUE(w);
+  const std::string id = webId();
+  auto restart = compose({"restart", "-t", "1", "web"});
+  ASSERT_TRUE(restart.ok()) << restart.describe() << restart.err;
+  ASSERT_TRUE(servingVersion("v1")) << w->log();
+  EXPECT_TRUE(w->waitState("web", "healthy")) << w->log();
+  std::this_thread::sleep_for(5s);  // past the grace: no start, no restore
+  EXPECT_EQ(webId(), id);
+  EXPECT_EQ(idsOf(), std::vector<std::string>{id});
+  EXPECT_EQ(actionsOf(*w), std::vector<std::string>{}) << w->log();
+  EXPECT_EQ(alertWithKey(*w, "failed:web"), nullptr) << w->log();
+}
+
+TEST_F(ComposeTest, ScaleUpIsProtectedAndScaleDownIsNotUndone) {
+  writeCompose("medic-testserver:v1", /*worker=*/true);
+  ASSERT_TRUE(compose({"up", "-d"}).ok());
+  ASSERT_TRUE(servingVersion("v1"));
+  watch_ = std::make_unique<WatchProcess>(dir_, config(/*whole_project=*/true));
+  WatchProcess& w = *watch_;
+  ASSERT_TRUE(w.waitState("worker", "healthy")) << w.log();
+
+  auto up3 = compose({"up", "-d", "--scale", "worker=3"});
+  ASSERT_TRUE(up3.ok()) << up3.describe() << up3.err;
+  EXPECT_TRUE(w.waitState("worker#2", "healthy")) << w.log();
+  EXPECT_TRUE(w.waitState("worker#3", "healthy")) << w.log();
+  EXPECT_EQ(idsOf("worker").size(), 3u);
+
+  // Back to one: compose stops and removes replicas 3 and 2. medic says why it lets them go and
+  // stops protecting them; nothing is restored, nothing alerts.
+  auto up1 = compose({"up", "-d", "--scale", "worker=1"});
+  ASSERT_TRUE(up1.ok()) << up1.describe() << up1.err;
+  EXPECT_TRUE(waitFor(
+      [&] {
+        return protectedNames(w) == std::vector<std::string>{"web", "worker"};
+      },
+      20s, 200ms))
+      << nlohmann::json(protectedNames(w)).dump() << w.log();
+  std::this_thread::sleep_for(5s);  // past replacement_grace (4 s) once more
+  EXPECT_EQ(idsOf("worker").size(), 1u) << w.log();
+  EXPECT_EQ(actionsOf(w), std::vector<std::string>{}) << w.log();
+  EXPECT_EQ(alertWithKey(w, "failed:worker#2"), nullptr);
+  EXPECT_NE(w.log().find("worker#2: no longer protected"), std::string::npos) << w.log();
+  EXPECT_TRUE(w.waitState("worker", "healthy")) << w.log();
+}
+
+TEST_F(ComposeTest, RemoveOrphansOfAServiceTakenOutOfTheFileIsNotUndone) {
+  writeCompose("medic-testserver:v1", /*worker=*/true);
+  ASSERT_TRUE(compose({"up", "-d"}).ok());
+  ASSERT_TRUE(servingVersion("v1"));
+  watch_ = std::make_unique<WatchProcess>(dir_, config(/*whole_project=*/true));
+  WatchProcess& w = *watch_;
+  ASSERT_TRUE(w.waitState("worker", "healthy")) << w.log();
+  ASSERT_TRUE(w.waitState("web", "healthy")) << w.log();
+
+  writeCompose("medic-testserver:v1", /*worker=*/false);  // the operator drops the worker
+  auto up = compose({"up", "-d", "--remove-orphans"});
+  ASSERT_TRUE(up.ok()) << up.describe() << up.err;
+  EXPECT_TRUE(waitFor([&] { return protectedNames(w) == std::vector<std::string>{"web"}; }, 20s,
+                      200ms))
+      << nlohmann::json(protectedNames(w)).dump() << w.log();
+  std::this_thread::sleep_for(5s);
+  EXPECT_TRUE(idsOf("worker").empty()) << w.log();
+  EXPECT_EQ(actionsOf(w), std::vector<std::string>{}) << w.log();
+  EXPECT_NE(w.log().find("orphan"), std::string::npos) << w.log();
+  EXPECT_EQ(body().find("ok v1"), 0u);
 }
 
 }  // namespace

@@ -89,6 +89,12 @@ class Sim {
     e.replaces = replaces;
     return feed(e);
   }
+  /// A destroy event; `orphan` when the project's compose files no longer declare the service.
+  Decision destroyed(const std::string& svc, const std::string& id, bool orphan) {
+    ContainerEvent e = makeEvent(svc, id, "destroy", std::nullopt, 0, clock.now.wall);
+    e.compose_orphan = orphan;
+    return feed(e);
+  }
   Decision health(const std::string& svc, const std::string& id, DockerHealth h) {
     return event(svc, id, "health_status", 0ms, 0, h);
   }
@@ -99,6 +105,15 @@ class Sim {
   Decision done(const Action& a, bool ok = true, std::string error = "", std::string new_id = "") {
     return feed(ActionDone{a.id, ok, std::move(error), std::move(new_id)});
   }
+
+  /// The shell found the action's container gone or marked for removal: nothing was done.
+  Decision gone(const Action& a) {
+    ActionDone done{a.id, false, "container is being removed: nothing to start", ""};
+    done.target_gone = true;
+    return feed(done);
+  }
+  /// Every service the core retired so far.
+  std::vector<std::string> all_retired() const { return all_retired_; }
 
   /// Advances simulated time by `d`, ticking at every wakeup the core schedules on the way.
   Decision advance(Millis d) {
@@ -154,6 +169,7 @@ class Sim {
   double jitter = 0.5;  ///< uniform01 for backoff: 0.5 = no spread
   Supervisor sup;
   std::vector<Action> all_recoveries;  ///< every recovery action ever decided
+  std::vector<std::string> all_retired_;
 
  private:
   SteadyTime last_handled_{};  ///< the time of the last observe/tick
@@ -161,11 +177,13 @@ class Sim {
   Decision record(Decision d) {
     last_handled_ = clock.now.steady;
     for (const Action& a : recoveries(d)) all_recoveries.push_back(a);
+    all_retired_.insert(all_retired_.end(), d.retired.begin(), d.retired.end());
     return d;
   }
   static void append(Decision& into, Decision d) {
     into.actions.insert(into.actions.end(), d.actions.begin(), d.actions.end());
     into.notices.insert(into.notices.end(), d.notices.begin(), d.notices.end());
+    into.retired.insert(into.retired.end(), d.retired.begin(), d.retired.end());
   }
 };
 

@@ -1138,6 +1138,116 @@ TEST(Trial, DockerUnhealthyEndsTheTrialAtOnce) {
   EXPECT_EQ(restore.container_id, "c2");
 }
 
+// ---- compose removing on purpose: scale-down, orphans (issue 11) ------------------------------
+
+/// Replica `number` of compose service `service` in project shop, under its medic name.
+ServiceDef replica(const std::string& service, int number) {
+  ServiceDef def = composed(number > 1 ? service + "#" + std::to_string(number) : service);
+  def.compose_project = "shop";
+  def.compose_service = service;
+  def.compose_number = number;
+  return def;
+}
+
+/// Compose's stop-then-remove of one container (scale-down, --remove-orphans, down).
+Decision composeRemoves(Sim& sim, const std::string& svc, const std::string& id,
+                        bool orphan = false) {
+  sim.kill(svc, id, 15);
+  sim.event(svc, id, "die", 0ms, 0);
+  sim.event(svc, id, "stop");
+  return sim.destroyed(svc, id, orphan);
+}
+
+TEST(ComposeRemovals, AScaleDownIsRetiredQuietlyNotRestored) {
+  Sim sim({replica("web", 1), replica("web", 2), replica("web", 3)});
+  sim.seen("web", running("c1"));
+  sim.seen("web#2", running("c2"));
+  sim.seen("web#3", running("c3"));
+  Decision rm3 = composeRemoves(sim, "web#3", "c3");
+  Decision rm2 = composeRemoves(sim, "web#2", "c2");
+  EXPECT_EQ(Sim::notice(rm3, "failed"), nullptr);
+  EXPECT_EQ(Sim::notice(rm2, "failed"), nullptr);
+  Decision end = sim.advance(5s);  // replacement_grace
+  EXPECT_TRUE(Sim::recoveries(end).empty());
+  EXPECT_EQ(Sim::notice(end, "failed"), nullptr);
+  const Notice* retired = Sim::notice(end, "retired");
+  ASSERT_NE(retired, nullptr);
+  EXPECT_NE(retired->text.find("scaled down"), std::string::npos) << retired->text;
+  std::vector<std::string> gone = end.retired;
+  std::sort(gone.begin(), gone.end());
+  EXPECT_EQ(gone, (std::vector<std::string>{"web#2", "web#3"}));
+  EXPECT_TRUE(Sim::recoveries(sim.advance(10min)).empty());
+}
+
+TEST(ComposeRemovals, DownOfAScaledServiceRestoresEveryReplica) {
+  Sim sim({replica("web", 1), replica("web", 2)});
+  sim.seen("web", running("c1"));
+  sim.seen("web#2", running("c2"));
+  // `docker compose down`: replica 2 may go first, while replica 1 still runs.
+  composeRemoves(sim, "web#2", "c2");
+  Decision rm1 = composeRemoves(sim, "web", "c1");
+  ASSERT_NE(Sim::notice(rm1, "failed"), nullptr);
+  Decision end = sim.advance(5s);
+  EXPECT_TRUE(end.retired.empty());
+  ASSERT_NE(Sim::notice(end, "failed"), nullptr);  // nothing replaced replica 2 either
+  // One recovery at a time: replica 1, then replica 2 once replica 1 validates.
+  Action first = onlyRecovery(end);
+  sim.done(first, true, "", "n1");
+  sim.seen(first.service, running("n1"));
+  sim.advance(5s);
+  std::vector<std::string> restored;
+  for (const Action& a : sim.all_recoveries) {
+    EXPECT_EQ(a.kind, ActionKind::kRecreate);
+    restored.push_back(a.service);
+  }
+  std::sort(restored.begin(), restored.end());
+  EXPECT_EQ(restored, (std::vector<std::string>{"web", "web#2"}));
+  EXPECT_TRUE(sim.all_retired().empty());
+}
+
+TEST(ComposeRemovals, AReplicaRemovedByAPersonIsRestoredWhileTheOthersRun) {
+  Sim sim({replica("web", 1), replica("web", 2)});
+  sim.seen("web", running("c1"));
+  sim.seen("web#2", running("c2"));
+  // `docker rm -f`: a SIGKILL, no stop asked for.
+  sim.kill("web#2", "c2", 9);
+  Action start = onlyRecovery(sim.event("web#2", "c2", "die", 0ms, 137));
+  sim.gone(start);  // the shell found it marked for removal
+  Decision rm = sim.destroyed("web#2", "c2", false);
+  const Notice* failed = Sim::notice(rm, "failed");
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->severity, Severity::kCritical);
+  Action recreate = onlyRecovery(sim.advance(5s));
+  EXPECT_EQ(recreate.service, "web#2");
+  EXPECT_EQ(recreate.kind, ActionKind::kRecreate);
+}
+
+TEST(ComposeRemovals, AServiceTakenOutOfTheComposeFileIsRetired) {
+  Sim sim({replica("web", 1), replica("worker", 1)});
+  sim.seen("web", running("c1"));
+  sim.seen("worker", running("w1"));
+  // `docker compose up -d --remove-orphans` after the worker left the file.
+  Decision rm = composeRemoves(sim, "worker", "w1", /*orphan=*/true);
+  EXPECT_EQ(Sim::notice(rm, "failed"), nullptr);
+  Decision end = sim.advance(5s);
+  EXPECT_TRUE(Sim::recoveries(end).empty());
+  EXPECT_EQ(end.retired, std::vector<std::string>{"worker"});
+  const Notice* retired = Sim::notice(end, "retired");
+  ASSERT_NE(retired, nullptr);
+  EXPECT_NE(retired->text.find("orphan"), std::string::npos) << retired->text;
+}
+
+TEST(ComposeRemovals, AnOrphanRemovedByAPersonIsStillRestored) {
+  // The file no longer lists it, but nobody asked compose to stop it: `docker rm -f`.
+  Sim sim({replica("worker", 1)});
+  sim.seen("worker", running("w1"));
+  sim.kill("worker", "w1", 9);
+  sim.gone(onlyRecovery(sim.event("worker", "w1", "die", 0ms, 137)));
+  sim.destroyed("worker", "w1", /*orphan=*/true);
+  Action recreate = onlyRecovery(sim.advance(5s));
+  EXPECT_EQ(recreate.kind, ActionKind::kRecreate);
+}
+
 // ---- dependencies (issue 12) ------------------------------------------------------------------
 
 struct Stack {
@@ -1198,6 +1308,34 @@ TEST(Dependencies, ADatabaseCrashHoldsEveryDependentAndOnlyTheDatabaseIsRepaired
   EXPECT_FALSE(sim.status("webui").escalated);
 }
 
+TEST(Dependencies, ADependentsProbesNoticingTheDeadDatabaseBeforeItsEventStillBlameIt) {
+  // The API's probe fails the moment the database stops answering; the engine's die event for
+  // the database arrives 400 ms later. The API is held, never restarted.
+  Stack st;
+  Sim& sim = st.sim;
+  Decision api_fails = sim.probes("api", "a1", false);
+  EXPECT_TRUE(Sim::recoveries(api_fails).empty());
+  sim.advance(400ms);
+  Action db_start = onlyRecovery(sim.event("db", "d1", "die", 0ms, 137));
+  EXPECT_EQ(db_start.service, "db");
+  EXPECT_EQ(sim.state("api"), "waiting_dependency");
+  sim.advance(5s);
+  sim.done(db_start);
+  sim.probes("db", "d1", true);
+  sim.probes("api", "a1", true);
+  EXPECT_EQ(sim.state("api"), "healthy");
+  ASSERT_EQ(sim.all_recoveries.size(), 1u);
+}
+
+TEST(Dependencies, ADependentFailingOnItsOwnIsRepairedAfterTheBlameWindow) {
+  Stack st;
+  Sim& sim = st.sim;
+  EXPECT_TRUE(Sim::recoveries(sim.probes("api", "a1", false)).empty());
+  Action restart = onlyRecovery(sim.advance(1s));
+  EXPECT_EQ(restart.service, "api");
+  EXPECT_EQ(restart.kind, ActionKind::kRestart);
+}
+
 TEST(Dependencies, ADependentStillFailingAfterItsDependencyIsBackIsRepaired) {
   Stack st;
   Sim& sim = st.sim;
@@ -1205,9 +1343,10 @@ TEST(Dependencies, ADependentStillFailingAfterItsDependencyIsBackIsRepaired) {
   sim.probes("api", "a1", false);
   sim.done(db_start);
   sim.probes("db", "d1", true);
-  // settle_timeout (60 s) for the api to pass again; it does not: now it is api's own failure.
+  // settle_timeout (60 s) for the api to pass again; it does not: now it is api's own failure,
+  // acted on once the blame window (1 s) has shown no dependency failing.
   EXPECT_TRUE(Sim::recoveries(sim.advance(59s)).empty());
-  Action restart = onlyRecovery(sim.advance(2s));
+  Action restart = onlyRecovery(sim.advance(3s));
   EXPECT_EQ(restart.service, "api");
   EXPECT_EQ(restart.kind, ActionKind::kRestart);
 }
