@@ -7,16 +7,10 @@
 // bench/run-recovery-bench.sh, which builds it and the test image first.
 //
 // Network rule: every container runs with --network host and every request goes to 127.0.0.1.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <ctime>
-#include <fstream>
 #include <functional>
 #include <iomanip>
 #include <iostream>
@@ -28,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "integration/cli/medic_cli.h"
 #include "support/docker_env.h"
 #include "support/wait.h"
@@ -36,7 +31,6 @@ namespace medic::bench {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 using test::dockerCli;
 using test::httpGet;
 using test::TempDir;
@@ -126,31 +120,6 @@ struct Row {
   std::string note;
   std::vector<Trial> trials;
 };
-
-double seconds(Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-/// Nearest-rank percentile; a missing value (no recovery) sorts last, as +infinity.
-std::optional<double> percentile(std::vector<std::optional<double>> values, double p) {
-  if (values.empty()) return std::nullopt;
-  std::vector<double> v;
-  for (const auto& x : values) v.push_back(x ? *x : INFINITY);
-  std::sort(v.begin(), v.end());
-  const auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  const double x = v[std::clamp<size_t>(rank, 1, v.size()) - 1];
-  if (std::isinf(x)) return std::nullopt;
-  return x;
-}
-
-std::string fmtSeconds(std::optional<double> s, const char* missing = "never") {
-  if (!s) return missing;
-  std::ostringstream out;
-  out.setf(std::ios::fixed);
-  out.precision(*s < 10 ? 3 : 1);
-  out << *s << " s";
-  return out.str();
-}
 
 /// The container as it was before the fault: what faultTookEffect() compares with.
 struct Before {
@@ -249,95 +218,6 @@ std::string inject(Fault f, const std::string& container, int port) {
   }
   return r.ok() ? "" : std::string(how(f)) + ": " + r.describe();
 }
-
-/// Milliseconds since the epoch of medic's "YYYY-MM-DDTHH:MM:SS.mmmZ".
-std::optional<int64_t> parseWallMillis(const std::string& text) {
-  std::tm tm{};
-  int ms = 0;
-  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
-}
-
-int64_t wallMillisNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-/// A `medic watch` child with its own state dir and API port, protecting one named container.
-class MedicDaemon {
- public:
-  MedicDaemon(std::string binary, const TempDir& dir, const std::string& config)
-      : binary_(std::move(binary)), dir_(dir.path()), port_(test::freePort()) {
-    const std::string log = dir_ + "/watch.log";
-    const std::string listen = "127.0.0.1:" + std::to_string(port_);
-    const std::string state = dir_ + "/state";
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      setpgid(0, 0);
-      execl(binary_.c_str(), binary_.c_str(), "watch", "--config", config.c_str(), "--state-dir",
-            state.c_str(), "--listen", listen.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  ~MedicDaemon() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  MedicDaemon(const MedicDaemon&) = delete;
-  MedicDaemon& operator=(const MedicDaemon&) = delete;
-
-  /// The service's entry in `medic status --json`, or null.
-  nlohmann::json service(const std::string& service) const {
-    auto r = test::runProcess(
-        {binary_, "status", "--json", "--url", "http://127.0.0.1:" + std::to_string(port_),
-         "--state-dir", dir_ + "/state"},
-        10s);
-    auto j = nlohmann::json::parse(r.out, nullptr, false);
-    if (j.is_discarded() || !j.contains("services")) return nullptr;
-    for (const auto& s : j["services"]) {
-      if (s.value("name", "") == service) return s;
-    }
-    return nullptr;
-  }
-  /// False once the daemon has exited (it is then reaped).
-  bool alive() {
-    if (pid_ <= 0) return false;
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
-    return pid_ > 0;
-  }
-  std::string state(const std::string& service) const {
-    auto s = this->service(service);
-    return s.is_object() ? s.value("state", "") : "";
-  }
-  std::string logTail() const {
-    std::ifstream in(dir_ + "/watch.log");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto text = ss.str();
-    return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
-  }
-
- private:
-  std::string binary_;
-  std::string dir_;
-  int port_;
-  pid_t pid_ = -1;
-};
 
 /// medic's config for the benchmark: one service matched by container name, a fast HTTP probe, a
 /// budget and flap settings that never escalate across trials, replacement_grace = o.grace.
@@ -601,18 +481,7 @@ Summary summarize(const Row& row) {
 }
 
 int run(const Options& o) {
-  if (auto why = test::dockerUnavailableReason()) {
-    std::cerr << "recovery_bench: " << *why << "\n";
-    return 2;
-  }
-  if (access(o.medic.c_str(), X_OK) != 0) {
-    std::cerr << "recovery_bench: no medic binary at " << o.medic
-              << "; build it (bench/run-recovery-bench.sh does) or pass --medic PATH\n";
-    return 2;
-  }
-  if (!dockerCli({"image", "inspect", test::kTestImage}, 20s).ok()) {
-    std::cerr << "recovery_bench: image " << test::kTestImage
-              << " missing; run scripts/build-test-image.sh\n";
+  if (cannotRun("recovery_bench", o.medic, test::kTestImage, "scripts/build-test-image.sh")) {
     return 2;
   }
   const auto started = Clock::now();
@@ -751,39 +620,12 @@ int run(const Options& o) {
 }
 
 Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(2);
-      return argv[++i];
-    };
-    if (a == "--trials") {
-      o.trials = std::atoi(value().c_str());
-      if (o.trials < 1) usage(2);
-    } else if (a == "--cap") {
-      o.cap = std::chrono::milliseconds(std::atoi(value().c_str()) * 1000);
-      if (o.cap <= 0ms) usage(2);
-    } else if (a == "--medic") {
-      o.medic = value();
-    } else if (a == "--medic-only") {
-      o.baselines = false;
-    } else if (a == "--faults") {
-      o.faults.clear();
-      std::stringstream list(value());
-      for (std::string item; std::getline(list, item, ',');) {
-        auto it = std::find_if(std::begin(kAllFaults), std::end(kAllFaults),
-                               [&](Fault f) { return item == name(f); });
-        if (it == std::end(kAllFaults)) usage(2);
-        o.faults.push_back(*it);
-      }
-    } else if (a == "--help" || a == "-h") {
-      usage(0);
-    } else {
-      usage(2);
-    }
-  }
-  return o;
+  return parseArgs<Options>(argc, argv, kAllFaults, name, usage,
+                            [](const std::string& flag, Options& o) {
+                              if (flag != "--medic-only") return false;
+                              o.baselines = false;
+                              return true;
+                            });
 }
 
 }  // namespace

@@ -10,20 +10,8 @@ set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo_root}"
-# shellcheck source=scripts/lib/engine.sh
-source scripts/lib/engine.sh
+# shellcheck source=bench/lib/prepare.sh
+source bench/lib/prepare.sh
 
-build_dir="${MEDIC_BENCH_BUILD_DIR:-build}"
-
-scripts/install-deps.sh
-cmake -S . -B "${build_dir}" -G Ninja
-cmake --build "${build_dir}" --target medic recovery_bench
-
-trap engine_stop EXIT
-if ! engine_ensure; then
-  echo "run-recovery-bench: no Docker engine answers; the benchmark needs one" >&2
-  exit 2
-fi
-scripts/build-test-image.sh
-
-"${build_dir}/bench/recovery_bench" --medic "${build_dir}/src/medic" "$@"
+bench_prepare run-recovery-bench recovery_bench scripts/build-test-image.sh
+"${bench_build_dir}/bench/recovery_bench" --medic "${bench_build_dir}/src/medic" "$@"
