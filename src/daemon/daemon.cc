@@ -647,7 +647,7 @@ void Daemon::forgetService(const std::string& name, const std::string& why) {
       spdlog::error("{}: stored state not deleted: {}", name, st.error().message);
     }
   }
-  spdlog::info("{}: no longer protected ({})", name, why);
+  spdlog::info("{} is no longer protected ({})", name, why);
 }
 
 bool Daemon::composeOrphan(const docker::Event& e) {

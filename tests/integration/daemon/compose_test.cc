@@ -399,7 +399,7 @@ TEST_F(ComposeTest, ScaleUpIsProtectedAndScaleDownIsNotUndone) {
   EXPECT_EQ(idsOf("worker").size(), 1u) << w.log();
   EXPECT_EQ(actionsOf(w), std::vector<std::string>{}) << w.log();
   EXPECT_EQ(alertWithKey(w, "failed:worker#2"), nullptr);
-  EXPECT_NE(w.log().find("worker#2: no longer protected"), std::string::npos) << w.log();
+  EXPECT_NE(w.log().find("worker#2 is no longer protected"), std::string::npos) << w.log();
   EXPECT_TRUE(w.waitState("worker", "healthy")) << w.log();
 }
 

@@ -65,7 +65,7 @@ TEST_F(StackSmokeTest, WebUiServesPostgresAndRedisDataAndADeadDatabaseCascades) 
   ASSERT_FALSE(webui.empty() || api.empty() || db.empty()) << stack.run({"ps", "--all"}).out;
   EXPECT_EQ(label(webui, "medic.enable"), "true");
   EXPECT_EQ(label(webui, "medic.critical"), "true");
-  EXPECT_EQ(label(webui, "medic.probe.http"), stack.webUrl("/api/items"));
+  EXPECT_EQ(label(webui, "medic.probe.http"), stack.webUrl("/api/health"));
   EXPECT_EQ(label(webui, "medic.depends_on"), "api");
   EXPECT_EQ(label(api, "medic.probe.http"), stack.apiUrl("/health"));
   EXPECT_EQ(label(api, "medic.depends_on"), "db,redis");
