@@ -147,6 +147,15 @@ class ComposeTest : public DockerTest {
     for (const auto& a : j) out.push_back(a.value("service", "") + " " + a.value("action", ""));
     return out;
   }
+  /// medic has nothing pending on `name`: healthy, its last incident (if any) closed, no action
+  /// scheduled. What "nothing more happens" means, without waiting out a timer.
+  static bool settled(const WatchProcess& w, const std::string& name) {
+    auto s = w.service(name);
+    if (!s.is_object() || s.value("state", "") != "healthy") return false;
+    if (s.contains("next_action_at") && !s["next_action_at"].is_null()) return false;
+    const auto& inc = s["last_incident"];
+    return inc.is_null() || inc.value("outcome", "open") != "open";
+  }
   /// The names medic protects now (GET /api/v1/status).
   static std::vector<std::string> protectedNames(const WatchProcess& w) {
     auto j = nlohmann::json::parse(httpGet(w.port(), "/api/v1/status", 5s).body, nullptr, false);
@@ -327,7 +336,8 @@ TEST_F(ComposeTest, DownThenUpIsAdoptedAndNeverDoubled) {
   // Past replacement_grace (4 s): still compose's container, alone.
   EXPECT_TRUE(waitFor([&] { return w->service("web").value("container_id", "") == fresh; }, 10s))
       << w->service("web").dump(2) << w->log();
-  std::this_thread::sleep_for(5s);
+  EXPECT_TRUE(waitFor([&] { return settled(*w, "web"); }, 20s, 100ms))
+      << w->service("web").dump(2) << w->log();
   EXPECT_EQ(idsOf(), std::vector<std::string>{fresh}) << w->log();
   EXPECT_EQ(actionsOf(*w), std::vector<std::string>{}) << w->log();
 }
@@ -350,7 +360,8 @@ TEST_F(ComposeTest, UpAfterMedicRestoredADownedServiceKeepsOneContainer) {
   ASSERT_TRUE(up.ok()) << up.describe() << up.err;
   EXPECT_TRUE(servingVersion("v1")) << w->log();
   EXPECT_TRUE(w->waitState("web", "healthy")) << w->log();
-  std::this_thread::sleep_for(5s);  // past the grace: nothing more happens
+  EXPECT_TRUE(waitFor([&] { return settled(*w, "web"); }, 20s, 100ms))
+      << w->service("web").dump(2) << w->log();
   EXPECT_EQ(idsOf().size(), 1u) << compose({"ps", "-a"}).out << w->log();
   EXPECT_EQ(actionsOf(*w), std::vector<std::string>{"web recreate"}) << w->log();
 }
@@ -364,7 +375,8 @@ TEST_F(ComposeTest, ComposeRestartIsNotFought) {
   ASSERT_TRUE(restart.ok()) << restart.describe() << restart.err;
   ASSERT_TRUE(servingVersion("v1")) << w->log();
   EXPECT_TRUE(w->waitState("web", "healthy")) << w->log();
-  std::this_thread::sleep_for(5s);  // past the grace: no start, no restore
+  EXPECT_TRUE(waitFor([&] { return settled(*w, "web"); }, 20s, 100ms))
+      << w->service("web").dump(2) << w->log();
   EXPECT_EQ(webId(), id);
   EXPECT_EQ(idsOf(), std::vector<std::string>{id});
   EXPECT_EQ(actionsOf(*w), std::vector<std::string>{}) << w->log();
@@ -395,7 +407,7 @@ TEST_F(ComposeTest, ScaleUpIsProtectedAndScaleDownIsNotUndone) {
       },
       20s, 200ms))
       << nlohmann::json(protectedNames(w)).dump() << w.log();
-  std::this_thread::sleep_for(5s);  // past replacement_grace (4 s) once more
+  // Retired at the end of the grace: medic forgot them, so nothing of theirs is pending.
   EXPECT_EQ(idsOf("worker").size(), 1u) << w.log();
   EXPECT_EQ(actionsOf(w), std::vector<std::string>{}) << w.log();
   EXPECT_EQ(alertWithKey(w, "failed:worker#2"), nullptr);
@@ -418,7 +430,6 @@ TEST_F(ComposeTest, RemoveOrphansOfAServiceTakenOutOfTheFileIsNotUndone) {
   EXPECT_TRUE(waitFor([&] { return protectedNames(w) == std::vector<std::string>{"web"}; }, 20s,
                       200ms))
       << nlohmann::json(protectedNames(w)).dump() << w.log();
-  std::this_thread::sleep_for(5s);
   EXPECT_TRUE(idsOf("worker").empty()) << w.log();
   EXPECT_EQ(actionsOf(w), std::vector<std::string>{}) << w.log();
   EXPECT_NE(w.log().find("orphan"), std::string::npos) << w.log();
