@@ -127,6 +127,17 @@ class ComposeTest : public DockerTest {
 
   void brokenUpIsRestored(const std::string& image);
 
+  /// web and worker up under compose, every container of the project protected and healthy.
+  void upWithWorker(WatchProcess*& w) {
+    writeCompose("medic-testserver:v1", /*worker=*/true);
+    ASSERT_TRUE(compose({"up", "-d"}).ok());
+    ASSERT_TRUE(servingVersion("v1"));
+    watch_ = std::make_unique<WatchProcess>(dir_, config(/*whole_project=*/true));
+    w = watch_.get();
+    ASSERT_TRUE(w->waitState("worker", "healthy")) << w->log();
+    ASSERT_TRUE(w->waitState("web", "healthy")) << w->log();
+  }
+
   /// Containers of one compose service of the project, any state.
   std::vector<std::string> idsOf(const std::string& service) {
     auto r = dockerCli({"ps", "-aq", "--no-trunc", "--filter",
@@ -384,12 +395,10 @@ TEST_F(ComposeTest, ComposeRestartIsNotFought) {
 }
 
 TEST_F(ComposeTest, ScaleUpIsProtectedAndScaleDownIsNotUndone) {
-  writeCompose("medic-testserver:v1", /*worker=*/true);
-  ASSERT_TRUE(compose({"up", "-d"}).ok());
-  ASSERT_TRUE(servingVersion("v1"));
-  watch_ = std::make_unique<WatchProcess>(dir_, config(/*whole_project=*/true));
-  WatchProcess& w = *watch_;
-  ASSERT_TRUE(w.waitState("worker", "healthy")) << w.log();
+  WatchProcess* watch = nullptr;
+  upWithWorker(watch);
+  ASSERT_TRUE(watch);
+  WatchProcess& w = *watch;
 
   auto up3 = compose({"up", "-d", "--scale", "worker=3"});
   ASSERT_TRUE(up3.ok()) << up3.describe() << up3.err;
@@ -416,13 +425,10 @@ TEST_F(ComposeTest, ScaleUpIsProtectedAndScaleDownIsNotUndone) {
 }
 
 TEST_F(ComposeTest, RemoveOrphansOfAServiceTakenOutOfTheFileIsNotUndone) {
-  writeCompose("medic-testserver:v1", /*worker=*/true);
-  ASSERT_TRUE(compose({"up", "-d"}).ok());
-  ASSERT_TRUE(servingVersion("v1"));
-  watch_ = std::make_unique<WatchProcess>(dir_, config(/*whole_project=*/true));
-  WatchProcess& w = *watch_;
-  ASSERT_TRUE(w.waitState("worker", "healthy")) << w.log();
-  ASSERT_TRUE(w.waitState("web", "healthy")) << w.log();
+  WatchProcess* watch = nullptr;
+  upWithWorker(watch);
+  ASSERT_TRUE(watch);
+  WatchProcess& w = *watch;
 
   writeCompose("medic-testserver:v1", /*worker=*/false);  // the operator drops the worker
   auto up = compose({"up", "-d", "--remove-orphans"});
