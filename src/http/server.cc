@@ -91,6 +91,23 @@ bool hostAllowed(const std::string& host_header, const std::vector<std::string>&
   return false;
 }
 
+std::string crossSiteRefusal(const std::string& sec_fetch_site, const std::string& origin,
+                             const std::vector<std::string>& extra_hosts) {
+  const std::string site = lower(sec_fetch_site);
+  if (site == "cross-site" || site == "same-site") {
+    return "a request another site's page made (Sec-Fetch-Site: " + site + ") is refused";
+  }
+  if (origin.empty()) return "";
+  // scheme://host[:port]; "null" (a sandboxed or file page) is no origin of ours either.
+  const auto scheme_end = origin.find("://");
+  const std::string host =
+      scheme_end == std::string::npos ? std::string() : origin.substr(scheme_end + 3);
+  if (host.empty() || host.find('/') != std::string::npos || !hostAllowed(host, extra_hosts)) {
+    return "a request from the page of origin '" + origin + "' is refused";
+  }
+  return "";
+}
+
 bool tokenMatches(const std::string& authorization_header, const std::string& token) {
   static const std::string kPrefix = "Bearer ";
   if (token.empty() || authorization_header.size() != kPrefix.size() + token.size()) return false;
@@ -116,6 +133,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     if (!hostAllowed(req.header("host"), policy.extra_hosts)) {
       return Response::error(403, "Host '" + req.header("host") +
                                       "' is not allowed (only loopback names or configured hosts)");
+    }
+    if (auto why = crossSiteRefusal(req.header("sec-fetch-site"), req.header("origin"),
+                                    policy.extra_hosts);
+        !why.empty()) {
+      return Response::error(403, why);
     }
     auto m = router.match(req.method, req.path);
     if (m.handler == nullptr && m.stream == nullptr && m.async == nullptr) {

@@ -42,6 +42,14 @@ class Server {
 bool hostAllowed(const std::string& host_header, const std::vector<std::string>& extra);
 
 /// Constant-time comparison of a presented "Bearer X" header with the token.
+/// Why a request a browser made on behalf of another site is refused, "" when it is not one:
+/// `Sec-Fetch-Site: cross-site` or `same-site` (an `<img src>` or a form on any other page), or an
+/// `Origin` whose host is not one hostAllowed() accepts. Clients that send neither (the CLI,
+/// curl, Prometheus) and the dashboard's own same-origin requests pass. Without it any web page
+/// could make medic run a gate's probes through a GET.
+std::string crossSiteRefusal(const std::string& sec_fetch_site, const std::string& origin,
+                             const std::vector<std::string>& extra_hosts);
+
 bool tokenMatches(const std::string& authorization_header, const std::string& token);
 
 }  // namespace medic::http

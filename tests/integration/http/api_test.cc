@@ -321,6 +321,32 @@ TEST_F(ApiTest, ARebindingHostIsRefusedEvenWithTheToken) {
   expectWebUntouched();
 }
 
+TEST_F(ApiTest, ARequestAnotherSitesPageMakesIsRefusedEvenAsAGet) {
+  // <img src="http://127.0.0.1:PORT/api/v1/gates/6"> on any page: the browser sends the loopback
+  // Host, no token, and says where the request comes from. A gate runs probes, writes evidence
+  // and raises alerts, so it must not run for that page, and no read may leak to it either.
+  const std::string p = std::to_string(port());
+  const std::string host = "127.0.0.1:" + p;
+  for (const char* path : {"/api/v1/gates/6", "/api/v1/status", "/metrics", "/"}) {
+    auto img = call(port(), "GET", path, host, {{"Sec-Fetch-Site", "cross-site"}});
+    EXPECT_EQ(img.status, 403) << path << "\n" << describe(img);
+    auto fetched = call(port(), "GET", path, host, {{"Origin", "https://evil.example"}});
+    EXPECT_EQ(fetched.status, 403) << path << "\n" << describe(fetched);
+  }
+  for (const auto& m : mutations()) {
+    Headers h = authJson();
+    h.push_back({"Origin", "https://evil.example"});
+    auto r = call(port(), "POST", m.path, host, h, m.body);
+    EXPECT_EQ(r.status, 403) << m.path << "\n" << describe(r);
+  }
+  // The dashboard's own requests, and clients that send no browser headers, pass.
+  auto same = call(port(), "GET", "/api/v1/status", host,
+                   {{"Sec-Fetch-Site", "same-origin"}, {"Origin", "http://" + host}});
+  EXPECT_EQ(same.status, 200) << describe(same);
+  EXPECT_EQ(call(port(), "GET", "/api/v1/status", host).status, 200);
+  expectWebUntouched();
+}
+
 TEST_F(ApiTest, ReadsNeedNoTokenAndLoopbackNamesAreAccepted) {
   const std::string p = std::to_string(port());
   const std::vector<std::string> loopback = {"127.0.0.1:" + p, "localhost:" + p, "LOCALHOST",
