@@ -323,12 +323,26 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   asio::awaitable<void> acceptLoop() {
     auto self = shared_from_this();
+    // An accept that fails (EMFILE when the descriptors are used up) leaves the connection in the
+    // backlog, so the next accept fails at once: without a pause the loop would spin a core, and
+    // starve the repairs on the same loop. Back off 50 ms, doubling to 1 s, and say so once.
+    std::chrono::milliseconds backoff{0};
     while (!stopped) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopped || ec == asio::error::operation_aborted) break;
+        if (backoff.count() == 0) {
+          spdlog::warn("http: accepting a connection failed ({}); pausing accepts with backoff",
+                       ec.message());
+        }
+        backoff = std::min(std::chrono::milliseconds(1000),
+                           std::max(std::chrono::milliseconds(50), backoff * 2));
+        asio::steady_timer pause(executor, backoff);
+        (void)co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
+      if (backoff.count() != 0) spdlog::info("http: accepting connections again");
+      backoff = std::chrono::milliseconds(0);
       asio::co_spawn(executor, session(std::move(socket)), asio::detached);
     }
   }

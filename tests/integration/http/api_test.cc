@@ -2,6 +2,7 @@
 // docs/openapi.yaml (checked by swagger-parser and ajv from npm), and the security rules hold — the
 // token on every mutation, the Host check against DNS rebinding, size limits, status codes, and the
 // token never written to the log. Every request goes to 127.0.0.1 only.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -15,8 +16,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "../cli/medic_cli.h"
 #include "support/docker_env.h"
@@ -181,6 +184,7 @@ class Daemon {
   }
   std::string log() const { return readFile(dir_.path() + "/watch.log"); }
   const TestContainer& spare() const { return spare_; }
+  pid_t pid() const { return pid_; }
   nlohmann::json service(const std::string& name) const {
     auto r = call(port_, "GET", "/api/v1/services/" + name, host());
     if (r.status != 200) return nullptr;
@@ -345,6 +349,79 @@ TEST_F(ApiTest, ARequestAnotherSitesPageMakesIsRefusedEvenAsAGet) {
   EXPECT_EQ(same.status, 200) << describe(same);
   EXPECT_EQ(call(port(), "GET", "/api/v1/status", host).status, 200);
   expectWebUntouched();
+}
+
+/// CPU seconds (user + system) process `pid` has used so far, from /proc/<pid>/stat.
+double cpuSeconds(pid_t pid) {
+  std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+class AcceptLoopTest : public DockerTest {};
+
+TEST_F(AcceptLoopTest, DescriptorsRunningOutPauseAcceptsInsteadOfSpinningAndServiceComesBack) {
+  // A local user opening connections until medic has no descriptor left: every accept then fails
+  // with EMFILE and leaves the connection queued. medic must not spin a core on it (the loop it
+  // shares with the repairs), and must serve again once the connections go.
+  Daemon d;
+  ASSERT_TRUE(d.setupError().empty()) << d.setupError();
+  ASSERT_TRUE(d.waitHealthy()) << d.log();
+  const std::string pid = std::to_string(d.pid());
+  const auto open_fds = std::distance(std::filesystem::directory_iterator("/proc/" + pid + "/fd"),
+                                      std::filesystem::directory_iterator{});
+  const std::string limit = std::to_string(open_fds + 6);
+  // The soft limit only: raising it back needs no privilege (the hard one would).
+  auto original = runProcess({"prlimit", "--pid", pid, "--nofile", "--raw", "--noheadings",
+                              "--output", "SOFT"},
+                             10s);
+  ASSERT_TRUE(original.ok()) << original.describe();
+  std::string soft = original.out;
+  while (!soft.empty() && (soft.back() == '\n' || soft.back() == ' ')) soft.pop_back();
+  while (!soft.empty() && soft.front() == ' ') soft.erase(0, 1);
+  auto lowered = runProcess({"prlimit", "--pid", pid, "--nofile=" + limit + ":"}, 10s);
+  ASSERT_TRUE(lowered.ok()) << lowered.describe();
+
+  std::vector<int> clients;
+  for (int i = 0; i < 40; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(d.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      clients.push_back(fd);
+    } else if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  ASSERT_TRUE(waitFor([&] { return d.log().find("accepting a connection failed") !=
+                                   std::string::npos; },
+                      10s))
+      << d.log();
+  // A measurement window, not a synchronisation: the CPU medic burns while accepts fail.
+  const double before = cpuSeconds(d.pid());
+  std::this_thread::sleep_for(2s);
+  const double burnt = cpuSeconds(d.pid()) - before;
+  std::cout << "medic CPU over 2 s with its descriptors used up: " << burnt << " s\n";
+  EXPECT_LT(burnt, 0.5) << d.log();
+
+  for (int fd : clients) ::close(fd);
+  auto raised = runProcess({"prlimit", "--pid", pid, "--nofile=" + soft + ":"}, 10s);
+  ASSERT_TRUE(raised.ok()) << raised.describe();
+  EXPECT_TRUE(waitFor([&] { return call(d.port(), "GET", "/api/v1/status", d.host()).status ==
+                                   200; },
+                      10s))
+      << d.log();
+  EXPECT_NE(d.log().find("accepting connections again"), std::string::npos) << d.log();
 }
 
 TEST_F(ApiTest, ReadsNeedNoTokenAndLoopbackNamesAreAccepted) {
