@@ -131,11 +131,7 @@ supervisor::ServiceDef toDef(const services::ProtectedService& s) {
     };
     d.compose_project = label(services::kLabelComposeProject);
     d.compose_service = label(services::kLabelComposeService);
-    const std::string number = label(services::kLabelComposeNumber);
-    if (!number.empty() && number.size() <= 6 &&
-        number.find_first_not_of("0123456789") == std::string::npos) {
-      d.compose_number = std::stoi(number);
-    }
+    d.compose_number = services::replicaNumber(labels);
   }
   return d;
 }

@@ -17,12 +17,7 @@ std::string labelOr(const docker::Labels& labels, const std::string& key,
 bool truthy(const std::string& v) { return v == "true" || v == "1" || v == "yes" || v == "on"; }
 bool falsy(const std::string& v) { return v == "false" || v == "0" || v == "no" || v == "off"; }
 
-/// The compose replica number, 0 when the container has none (not compose, or unparseable).
-int replicaOf(const docker::ContainerSummary& c) {
-  const std::string n = labelOr(c.labels, kLabelComposeNumber);
-  if (n.empty() || n.size() > 6 || n.find_first_not_of("0123456789") != std::string::npos) return 0;
-  return std::stoi(n);
-}
+int replicaOf(const docker::ContainerSummary& c) { return replicaNumber(c.labels); }
 
 std::vector<std::string> splitList(const std::string& s) {
   std::vector<std::string> out;
@@ -90,6 +85,12 @@ ProtectedService fromLabels(const config::Config& cfg, const docker::ContainerSu
 }
 
 }  // namespace
+
+int replicaNumber(const docker::Labels& labels) {
+  const std::string n = labelOr(labels, kLabelComposeNumber);
+  if (n.empty() || n.size() > 6 || n.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::stoi(n);
+}
 
 bool isRenamedAside(const std::string& container_name) {
   return container_name.find(".medic-old-") != std::string::npos ||

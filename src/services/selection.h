@@ -25,6 +25,9 @@ inline constexpr const char* kLabelComposeReplace = "com.docker.compose.replace"
 inline constexpr const char* kLabelComposeDependsOn = "com.docker.compose.depends_on";
 /// Compose: the replica number (1, 2, ...) of a scaled service.
 inline constexpr const char* kLabelComposeNumber = "com.docker.compose.container-number";
+/// The compose replica number in `labels` (kLabelComposeNumber); 0 when there is none or it is not
+/// a number.
+int replicaNumber(const docker::Labels& labels);
 /// Overrides the name medic gives a label-selected service.
 inline constexpr const char* kLabelName = "medic.name";
 
