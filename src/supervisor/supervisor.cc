@@ -256,7 +256,14 @@ void Supervisor::onServiceObserved(const ServiceObserved& o, Now now, Decision& 
   r->known = true;
   r->fresh = true;
   if (o.container) {
-    const ContainerView& c = *o.container;
+    ContainerView c = *o.container;
+    // A created container whose creator went on with it later than its creation (compose v2
+    // creates the new container, then stops and removes the old one, then starts it) is fresh
+    // from that later moment, which only the events know.
+    if (c.phase == Phase::kCreated && r->candidate && r->candidate->id == c.id &&
+        r->candidate->created_at && (!c.created_at || *c.created_at < *r->candidate->created_at)) {
+      c.created_at = r->candidate->created_at;
+    }
     r->orphaned = false;
     if (c.health != DockerHealth::kNone) {
       r->has_healthcheck = true;
@@ -326,6 +333,9 @@ void Supervisor::onEvent(const ContainerEvent& e, Now now, Decision& d) {
         r->event_latency.reset();
       } else {
         r->replaced_by = replaced_by;  // compose is still at work: its new container comes next
+        // Its creator starts it now that the old one is gone, however long the old one took to
+        // stop: a created container is fresh from here (judge, kFreshlyCreated).
+        if (r->candidate) r->candidate->created_at = e.occurred;
       }
     } else if (candidate) {
       r->candidate.reset();

@@ -1040,6 +1040,31 @@ TEST(ComposeMoves, V2RecreateAnnouncedByTheReplaceLabelIsNeverRepaired) {
   EXPECT_TRUE(sim.all_recoveries.empty());
 }
 
+TEST(ComposeMoves, AV2ReplacementCreatedBeforeASlowStopIsNotJudgedNeverStarted) {
+  Sim sim({composedWithProbes("web")});
+  healthyWithProbes(sim, "web", "c1");
+  // Compose v2 creates c2 first, then stops c1, which takes its whole stop timeout (an app that
+  // ignores SIGTERM), then removes c1 and renames and starts c2. A resync between the removal and
+  // the start finds c2 created long ago: its creator is still at work, it is no failure.
+  sim.created("web", "c2", "c1");
+  ContainerView c2 = inPhase("c2", Phase::kCreated);
+  c2.created_at = sim.clock.now.wall;
+  sim.kill("web", "c1", 15);
+  sim.advance(10s);
+  sim.event("web", "c1", "die", 0ms, 137);
+  sim.event("web", "c1", "stop");
+  sim.event("web", "c1", "destroy");
+  Decision resync = sim.seen("web", c2);
+  EXPECT_TRUE(Sim::recoveries(resync).empty());
+  EXPECT_EQ(Sim::notice(resync, "replacement_failed"), nullptr);
+  EXPECT_EQ(sim.state("web"), "waiting_replacement");
+  sim.event("web", "c2", "start");
+  EXPECT_EQ(sim.status("web").container_id, "c2");
+  // The broken new version exits: now, and only now, the snapshot comes back.
+  Action restore = onlyRecovery(sim.event("web", "c2", "die", 0ms, 3));
+  EXPECT_EQ(restore.kind, ActionKind::kRestoreSnapshot);
+}
+
 TEST(ComposeMoves, ACrashWithExit137AndNoStopAskedForIsStartedAtOnce) {
   // The OOM killer or a crash: a die with nothing before it, whatever the exit code.
   for (int code : {0, 137, 143}) {
