@@ -267,17 +267,22 @@ TEST_F(StackMedicTest, BrokenRolloutIsRestoredWithinASecondOfTheNewContainersExi
   // Judged at the exit, not at the end of a grace or a trial: the broken container's exit and the
   // restored one's start, both on the engine's clock. Its removal came after: it is gone.
   auto events = dockerCli({"events", "--since", "5m", "--until", "0s", "--format",
-                           "{{.Status}} {{.ID}} {{.TimeNano}}", "--filter", "id=" + broken});
+                           "{{.Status}} {{.ID}} {{.TimeNano}}", "--filter", "container=" + broken});
   double broken_exit = 0;
+  int exits = 0;
   for (const auto& line : lines(events.out)) {
-    if (line.rfind("die ", 0) == 0) broken_exit = std::stod(line.substr(line.rfind(' '))) / 1e9;
+    if (line.rfind("die " + broken + " ", 0) == 0) {
+      ++exits;
+      broken_exit = std::stod(line.substr(line.rfind(' '))) / 1e9;
+    }
   }
+  ASSERT_EQ(exits, 1) << events.out;  // it exited once, and nobody started it again
   ASSERT_GT(broken_exit, 0) << events.out;
   const double restored_start = dockerTime(inspectField(restored, "{{.State.StartedAt}}"));
   std::cout << "broken rollout: exit -> restored container started " << restored_start - broken_exit
             << " s\n";
-  EXPECT_GE(restored_start, broken_exit);
-  EXPECT_LE(restored_start - broken_exit, 1.0) << medic.log();
+  EXPECT_GE(restored_start, broken_exit) << events.out << medic.log();
+  EXPECT_LE(restored_start - broken_exit, 1.0) << events.out << medic.log();
 
   // Only the API was acted on, once, by restoring its snapshot; the web UI was held meanwhile.
   EXPECT_EQ(actionSummary(), std::vector<std::string>{"api restore_snapshot"})
