@@ -42,10 +42,18 @@ asio::awaitable<void> sleepFor(Millis d) {
 }  // namespace
 
 Daemon::Daemon(asio::io_context& io, DaemonOptions options)
-    : io_(io), options_(std::move(options)), wake_timer_(io), resync_kick_(io) {
-  docker_ = std::make_unique<docker::EngineClient>(io.get_executor(), options_.config.docker,
-                                                   options_.config.docker_timeout,
-                                                   options_.config.docker_api_version);
+    : io_(io),
+      options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : std::make_shared<const SystemClock>()),
+      wake_timer_(io),
+      resync_kick_(io) {
+  if (options_.make_docker) {
+    docker_ = options_.make_docker(io.get_executor());
+  } else {
+    docker_ = std::make_unique<docker::EngineClient>(io.get_executor(), options_.config.docker,
+                                                     options_.config.docker_timeout,
+                                                     options_.config.docker_api_version);
+  }
   auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
   core_ = std::make_unique<supervisor::Supervisor>(
       std::vector<supervisor::ServiceDef>{},
@@ -60,7 +68,7 @@ Daemon::~Daemon() {
   background_.join();
 }
 
-Now Daemon::now() const { return SystemClock().now(); }
+Now Daemon::now() const { return clock_->now(); }
 
 Status Daemon::start() {
   namespace fs = std::filesystem;
@@ -714,11 +722,21 @@ asio::awaitable<void> Daemon::resync() {
         if (services::matches(s.match, name, c)) container_service_[c.id] = name;
       }
     }
-    for (auto& [name, s] : services_) {
+    // By name, and looked up again after every await: a reload (SIGHUP) may forget services
+    // while an inspect is on its way, and nothing may hold a reference into services_ then.
+    std::vector<std::string> names;
+    names.reserve(services_.size());
+    for (const auto& [name, s] : services_) names.push_back(name);
+    for (const std::string& name : names) {
+      auto it = services_.find(name);
+      if (it == services_.end()) continue;
       supervisor::ServiceObserved obs{name, std::nullopt};
       std::optional<docker::ContainerInfo> inspected;
-      if (s.container) {
-        auto info = co_await docker_->inspectContainer(s.container->id);
+      if (it->second.container) {
+        const std::string id = it->second.container->id;
+        auto info = co_await docker_->inspectContainer(id);
+        it = services_.find(name);
+        if (it == services_.end()) continue;  // forgotten meanwhile
         if (info) {
           obs.container = toView(*info);
           container_facts_[name] = {info->state.started_at, info->restart_count};
@@ -727,11 +745,11 @@ asio::awaitable<void> Daemon::resync() {
       } else {
         container_facts_.erase(name);
       }
-      if (services_.count(name) == 0 || recreating_.count(name) || deploying_.count(name)) continue;
+      if (recreating_.count(name) || deploying_.count(name)) continue;
+      const services::ProtectedService& s = it->second;
       {
         // What this pass saw becomes evidence: the status cites it, claims are judged on it.
-        const auto& svc = services_.at(name);
-        auto ev = check::dockerStateEvidence(svc, inspected, listed->size(), now().wall);
+        auto ev = check::dockerStateEvidence(s, inspected, listed->size(), now().wall);
         docker_evidence_[name] = EvidenceRef{ev.id, ev.time};
         recordEvidence(ev);
       }
@@ -777,7 +795,7 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
     if (runnable || (st != nullptr && (st->state == "verifying" || st->state == "healthy" ||
                                        st->state == "starting" || st->state == "unknown"))) {
       std::vector<evidence::Evidence> evidence;
-      auto results = co_await check::runProbes(svc, docker_.get(), SystemClock(), evidence);
+      auto results = co_await check::runProbes(svc, docker_.get(), *clock_, evidence);
       pit = probes_.find(service);
       if (pit == probes_.end() || !pit->second || pit->second->generation != generation) co_return;
       auto& ps = *pit->second;
@@ -830,7 +848,7 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
           }
         }
       }
-      ps.checked_at = SystemClock().now().wall;
+      ps.checked_at = now().wall;
       ++state_version_;
       std::optional<bool> verdict;
       if (any_failing) verdict = false;

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -60,6 +61,11 @@ struct DaemonOptions {
   /// Called once on the loop when medic is ready: the first resync pass is done (or the engine
   /// was found unreachable, which medic then reports while it keeps serving).
   std::function<void()> on_ready;
+  /// The engine medic talks to; unset: EngineClient on `config.docker`. Tests inject a fake.
+  std::function<std::unique_ptr<docker::DockerApi>(boost::asio::any_io_executor)> make_docker;
+  /// Where `Now` comes from for the core, evidence and records; unset: the system clocks.
+  /// (The loop's own timers still run on the steady clock.)
+  std::shared_ptr<const Clock> clock;
 };
 
 class Daemon {
@@ -264,6 +270,7 @@ class Daemon {
 
   boost::asio::io_context& io_;
   DaemonOptions options_;
+  std::shared_ptr<const Clock> clock_;
   /// Blocking side work (Chromium captures, retention) runs here, never on the loop.
   boost::asio::thread_pool background_{2};
   std::shared_ptr<std::atomic<bool>> cancel_background_ = std::make_shared<std::atomic<bool>>(false);

@@ -610,7 +610,7 @@ asio::awaitable<deploy::ProbeRound> Daemon::deployProbe(const std::string& id) {
   if (sit != services_.end() && own_place) {
     const auto svc = sit->second;
     std::vector<evidence::Evidence> evidence;
-    auto results = co_await check::runProbes(svc, docker_.get(), SystemClock(), evidence);
+    auto results = co_await check::runProbes(svc, docker_.get(), *clock_, evidence);
     for (const auto& e : evidence) {
       if (store_) {
         pending_evidence_.push_back(

@@ -72,7 +72,7 @@ asio::awaitable<void> Daemon::endpointLoop(size_t index, uint64_t generation) {
     const auto started = std::chrono::steady_clock::now();
     const auto config = endpoints_.at(index).config;  // copy: nothing may change while we await
     std::vector<evidence::Evidence> evidence;
-    auto result = co_await check::probeEndpoint(config, SystemClock(), evidence);
+    auto result = co_await check::probeEndpoint(config, *clock_, evidence);
     if (!current()) co_return;  // stopping, or a reload replaced this endpoint list
     for (const auto& ev : evidence) recordEvidence(ev);
     const std::string subject = evidence::endpointSubject(config.name);

@@ -279,7 +279,7 @@ const nlohmann::json& Daemon::cachedServices(Now t) const {
 }
 
 std::string Daemon::statusBody() const {
-  const auto t = SystemClock().now();
+  const auto t = now();
   const auto& services = cachedServices(t);
   nlohmann::json head = statusHead(t, services);
   // Splice the cached text in rather than copying and serializing the services on every request.
@@ -292,7 +292,7 @@ std::string Daemon::statusBody() const {
 }
 
 nlohmann::json Daemon::statusJson() const {
-  const auto t = SystemClock().now();
+  const auto t = now();
   auto status = statusHead(t, cachedServices(t));
   status["services"] = *services_cache_;
   return status;

@@ -210,13 +210,13 @@ asio::awaitable<Response> Daemon::answerGate(Request req) {
     for (const auto& [n, p] : phases) known += (known.empty() ? "" : ", ") + std::to_string(n);
     co_return Response::error(404, "no phase '" + text + "' is configured (phases: " + known + ")");
   }
-  const auto& phase = found->second;
+  // Copies, not references: a reload (SIGHUP) may replace the config while the probes run.
+  const config::PhaseConfig phase = found->second;
+  const config::Config config = options_.config;
   // Fresh evidence first: every service inspected and probed now, every endpoint probed now.
   std::vector<services::ProtectedService> remembered;
   for (const auto& [name, s] : services_) remembered.push_back(s);
-  SystemClock clock;
-  auto facts =
-      co_await check::gatherFresh(*docker_, options_.config, options_.all, remembered, clock);
+  auto facts = co_await check::gatherFresh(*docker_, config, options_.all, remembered, *clock_);
   if (!facts) {
     co_return Response::error(503, "cannot gather fresh evidence: " + facts.error().describe());
   }
@@ -232,7 +232,7 @@ asio::awaitable<Response> Daemon::answerGate(Request req) {
     in.services.push_back(
         {s.service.name, st != nullptr ? st->state : "", check::probeNames(s.service)});
   }
-  for (const auto& ep : options_.config.endpoints) in.endpoints.push_back(ep.name);
+  for (const auto& ep : config.endpoints) in.endpoints.push_back(ep.name);
   in.evidence = facts->evidence;
   // The newest screenshots of endpoints (`screenshot: true`): a picture is not taken fresh for a
   // gate (it takes seconds), but one as fresh as the phase allows is cited with the probe.

@@ -1,0 +1,186 @@
+// The daemon's shell on a recording fake engine (tests/support/docker/fake_engine.h): the loop
+// runs for real, the engine does not. Interleavings (a reload while an inspect is on its way) and
+// failures (an exception out of an action) are triggered at a point by the fake's hooks; the test
+// waits on conditions, never on time.
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+#include "daemon/daemon.h"
+#include "support/docker/fake_engine.h"
+
+namespace medic {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeEngine;
+
+/// Every Docker endpoint medic may call (DESIGN §5 "Security rules": a fixed allowlist). A new
+/// call belongs here only with a reason.
+const std::set<std::string> kAllowedEndpoints = {
+    "GET /_ping",
+    "GET /version",
+    "GET /events",
+    "GET /containers/json",
+    "GET /containers/{id}/json",
+    "GET /containers/{id}/stats",
+    "GET /images/{id}/json",
+    "POST /containers/create",
+    "POST /containers/{id}/start",
+    "POST /containers/{id}/stop",
+    "POST /containers/{id}/restart",
+    "POST /containers/{id}/kill",
+    "POST /containers/{id}/rename",
+    "POST /containers/{id}/unpause",
+    "POST /containers/{id}/exec",
+    "DELETE /containers/{id}",
+};
+
+class DaemonShell : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/medic-shell-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    daemon_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  /// Starts medic on the fake engine with `cfg` (labels selection, 127.0.0.1 on a free port).
+  void start(config::Config cfg = fastConfig()) {
+    daemon::DaemonOptions opts;
+    opts.config = std::move(cfg);
+    opts.state_dir = dir_;
+    opts.listen_override = "127.0.0.1:0";
+    opts.make_docker = [this](boost::asio::any_io_executor ex) {
+      auto fake = std::make_unique<FakeEngine>(std::move(ex));
+      engine_ = fake.get();
+      return fake;
+    };
+    opts.on_ready = [this] { ready_ = true; };
+    daemon_ = std::make_unique<daemon::Daemon>(io_, std::move(opts));
+    // Containers that run before medic starts.
+    for (const auto& [name, labels] : before_start_) engine_->run(name, labels);
+    auto st = daemon_->start();
+    ASSERT_TRUE(st) << st.error().describe();
+    ASSERT_TRUE(runUntil([&] { return ready_; }));
+  }
+
+  static config::Config fastConfig() {
+    config::Config cfg;
+    cfg.resync_interval = 60s;  // resyncs come from events; a timer must not reorder the test
+    cfg.defaults.recovery.backoff_initial = 10ms;
+    cfg.defaults.recovery.backoff_max = 50ms;
+    return cfg;
+  }
+
+  /// Runs the loop until `done` holds; false after 10 s of real time (a hang, not a wait).
+  bool runUntil(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      io_.run_one_for(20ms);
+    }
+    return true;
+  }
+
+  nlohmann::json service(const std::string& name) const {
+    const nlohmann::json status = daemon_->statusJson();
+    for (const auto& s : status["services"]) {
+      if (s.value("name", "") == name) return s;
+    }
+    return nullptr;
+  }
+  std::string state(const std::string& name) const {
+    auto s = service(name);
+    return s.is_null() ? "(not protected)" : s.value("state", "");
+  }
+
+  static docker::Labels protectedLabels() { return {{"medic.enable", "true"}}; }
+
+  std::string dir_;
+  boost::asio::io_context io_;
+  std::unique_ptr<daemon::Daemon> daemon_;
+  FakeEngine* engine_ = nullptr;
+  bool ready_ = false;
+  std::vector<std::pair<std::string, docker::Labels>> before_start_;
+};
+
+TEST_F(DaemonShell, ACrashIsStartedAgainThroughAllowedEndpointsOnly) {
+  before_start_ = {{"web", protectedLabels()}};
+  start();
+  ASSERT_TRUE(runUntil([&] { return state("web") == "healthy"; })) << service("web").dump(2);
+  const std::string id = engine_->idsNamed("web").at(0);
+  engine_->crash(id, 1);
+  ASSERT_TRUE(runUntil([&] {
+    return engine_->count("POST /containers/" + id + "/start") == 1 && state("web") == "healthy";
+  })) << service("web").dump(2);
+  EXPECT_TRUE(engine_->find(id)->state.running);
+  for (const auto& endpoint : engine_->endpoints()) {
+    const std::string path = endpoint.substr(0, endpoint.find('?'));
+    EXPECT_TRUE(kAllowedEndpoints.count(path)) << "medic called " << endpoint;
+  }
+}
+
+TEST_F(DaemonShell, ARemovedContainerIsRecreatedFromItsSnapshotThroughAllowedEndpointsOnly) {
+  before_start_ = {{"web", protectedLabels()}};
+  auto cfg = fastConfig();
+  cfg.defaults.recovery.replacement_grace = 0ms;
+  start(cfg);
+  ASSERT_TRUE(runUntil([&] { return state("web") == "healthy"; }));
+  const std::string id = engine_->idsNamed("web").at(0);
+  engine_->removeForce(id);
+  ASSERT_TRUE(runUntil([&] {
+    auto ids = engine_->idsNamed("web");
+    return ids.size() == 1 && ids[0] != id && engine_->find(ids[0])->state.running &&
+           state("web") == "healthy";
+  })) << service("web").dump(2);
+  EXPECT_EQ(engine_->count("POST /containers/create"), 1u);
+  for (const auto& endpoint : engine_->endpoints()) {
+    const std::string path = endpoint.substr(0, endpoint.find('?'));
+    EXPECT_TRUE(kAllowedEndpoints.count(path)) << "medic called " << endpoint;
+  }
+}
+
+TEST_F(DaemonShell, AReloadThatDropsServicesWhileAResyncInspectsThemLeavesTheOthersProtected) {
+  // Many services: the resync walks them one inspect at a time; the reload lands in the middle.
+  for (int i = 0; i < 20; ++i) before_start_.push_back({"svc" + std::to_string(i), protectedLabels()});
+  before_start_.push_back({"keep", {{"medic.enable", "true"}, {"keep", "yes"}}});
+  start();
+  ASSERT_TRUE(runUntil([&] { return state("keep") == "healthy"; }));
+  // Hold the next resync at the inspect of svc5, then reload with a config that selects only
+  // containers labelled keep=yes.
+  engine_->hold("GET /containers/" + engine_->idsNamed("svc5").at(0) + "/json");
+  engine_->crash(engine_->idsNamed("svc1").at(0), 1);  // an event: a resync follows
+  ASSERT_TRUE(runUntil([&] { return engine_->held(); }));
+  auto next = fastConfig();
+  next.select.labels = false;
+  config::ServiceConfig keep;
+  keep.name = "keep";
+  keep.match.labels = {{"keep", "yes"}};
+  next.services.push_back(keep);
+  auto st = daemon_->reload(next);
+  ASSERT_TRUE(st) << st.error().describe();
+  engine_->release();
+  // The resync goes on with what is still protected; the dropped services are gone for good.
+  ASSERT_TRUE(runUntil([&] { return !engine_->held() && state("svc5") == "(not protected)"; }));
+  const std::string keep_id = engine_->idsNamed("keep").at(0);
+  engine_->crash(keep_id, 1);
+  ASSERT_TRUE(runUntil([&] {
+    return engine_->count("POST /containers/" + keep_id + "/start") == 1 && state("keep") == "healthy";
+  })) << service("keep").dump(2);
+  EXPECT_EQ(daemon_->statusJson()["services"].size(), 1u) << daemon_->statusJson()["services"].dump(2);
+}
+
+}  // namespace
+}  // namespace medic
