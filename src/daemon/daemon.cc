@@ -70,6 +70,36 @@ Daemon::~Daemon() {
 
 Now Daemon::now() const { return clock_->now(); }
 
+void Daemon::spawn(std::string what, std::function<asio::awaitable<void>()> make, bool restart,
+                   std::function<void(const std::string&)> on_failure) {
+  auto task = make();
+  asio::co_spawn(
+      io_, std::move(task),
+      [this, what = std::move(what), make = std::move(make), restart,
+       on_failure = std::move(on_failure)](const std::exception_ptr& e) {
+        if (!e) return;
+        std::string why = "an unknown exception";
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          why = x.what();
+        } catch (...) {
+        }
+        const bool again = restart && !stopping_;
+        handleNotice(supervisor::Notice{
+            "internal_error", supervisor::Severity::kCritical, "",
+            fmt::format("{} failed inside medic: {}{}", what, why,
+                        again ? "; it starts again in 1 s" : ""),
+            {{"task", what}, {"error", why}}});
+        if (on_failure) on_failure(why);
+        if (!again) return;
+        auto timer = std::make_shared<asio::steady_timer>(io_, Millis(1000));
+        timer->async_wait([this, timer, what, make, restart](boost::system::error_code ec) {
+          if (!ec && !stopping_) spawn(what, make, restart);
+        });
+      });
+}
+
 Status Daemon::start() {
   namespace fs = std::filesystem;
   const auto& dir = options_.state_dir;
@@ -136,15 +166,15 @@ Status Daemon::start() {
   }
 
   resumeDeploys();
-  asio::co_spawn(io_, eventLoop(), asio::detached);
-  asio::co_spawn(io_, resyncLoop(), asio::detached);
-  asio::co_spawn(io_, statsLoop(), asio::detached);
-  asio::co_spawn(io_, evidenceFlushLoop(), asio::detached);
+  spawn("the engine event loop", [this] { return eventLoop(); }, /*restart=*/true);
+  spawn("the resync timer", [this] { return resyncLoop(); }, /*restart=*/true);
+  spawn("the stats sampler", [this] { return statsLoop(); }, /*restart=*/true);
+  spawn("the evidence writer", [this] { return evidenceFlushLoop(); }, /*restart=*/true);
   startEndpoints();
   if (options_.test_hooks.wedge_after.count() > 0) {
-    asio::co_spawn(io_, wedgeForTest(), asio::detached);
+    spawn("the wedge test hook", [this] { return wedgeForTest(); });
   }
-  if (store_) asio::co_spawn(io_, retentionLoop(), asio::detached);
+  if (store_) spawn("evidence retention", [this] { return retentionLoop(); }, /*restart=*/true);
   return Ok{};
 }
 
@@ -162,7 +192,8 @@ void Daemon::stop() {
   }
   spdlog::info("waiting up to {} for {} action(s) in flight to finish",
                formatDuration(options_.config.shutdown_timeout), in_flight_);
-  asio::co_spawn(io_, drainThenFinish(), asio::detached);
+  spawn("the shutdown drain", [this] { return drainThenFinish(); }, false,
+        [this](const std::string&) { finishStop(); });
 }
 
 asio::awaitable<void> Daemon::drainThenFinish() {
@@ -246,7 +277,8 @@ void Daemon::apply(supervisor::Decision d) {
       feed(supervisor::ActionDone{a.id, false, "observe-only: store unusable", ""});
       continue;
     }
-    asio::co_spawn(io_, execute(std::move(a)), asio::detached);
+    const std::string what = a.service + ": " + supervisor::toString(a.kind);
+    spawn(what, [this, a = std::move(a)]() mutable { return execute(std::move(a)); });
   }
   for (const auto& s : touched) {
     persist(s);
@@ -318,7 +350,8 @@ void Daemon::handleNotice(const supervisor::Notice& given) {
   if (metrics_ && n.kind == "escalated") metrics_->recordRecovery(n.service, "escalate", false, 0);
   // The copy renamed aside by a recreate is removed once its replacement has validated.
   if ((n.kind == "recovered" || n.kind == "replaced") && old_copies_.count(n.service)) {
-    asio::co_spawn(io_, removeOldCopy(n.service), asio::detached);
+    spawn(n.service + ": removing the old copy",
+          [this, service = n.service] { return removeOldCopy(service); });
   }
   if (!alerts_) return;
   // A good outcome resolves what was firing for that service (or the host).
@@ -576,7 +609,8 @@ void Daemon::requestResync() {
     return;
   }
   resync_running_ = true;
-  asio::co_spawn(io_, resync(), asio::detached);
+  spawn("a resync", [this] { return resync(); }, false,
+        [this](const std::string&) { resync_running_ = false; });
 }
 
 asio::awaitable<void> Daemon::resyncLoop() {
@@ -683,6 +717,12 @@ bool Daemon::composeOrphan(const docker::Event& e) {
 }
 
 asio::awaitable<void> Daemon::resync() {
+  // An exception out of the passes clears resync_running_ in spawn's on_failure.
+  co_await resyncPasses();
+  resync_running_ = false;
+}
+
+asio::awaitable<void> Daemon::resyncPasses() {
   do {
     resync_again_ = false;
     if (wedged_resync_) {
@@ -760,7 +800,9 @@ asio::awaitable<void> Daemon::resync() {
       if (has_probes && !ps) {
         ps = std::make_unique<ProbeState>();
         ps->generation = ++probe_generation_;
-        asio::co_spawn(io_, probeLoop(name, ps->generation), asio::detached);
+        spawn(name + ": probes",
+              [this, name, generation = ps->generation] { return probeLoop(name, generation); },
+              /*restart=*/true);
       }
       if (ps && obs.container && ps->container_id != obs.container->id) {
         // Counters start fresh for each new container.
@@ -771,7 +813,6 @@ asio::awaitable<void> Daemon::resync() {
     }
     noteProgress();
   } while (resync_again_ && !stopping_);
-  resync_running_ = false;
 }
 
 // ---- probes ----
@@ -1018,8 +1059,25 @@ asio::awaitable<void> Daemon::execute(supervisor::Action a) {
   // Counted so that stop() can let it finish. No RAII guard: a coroutine frame abandoned at exit
   // is destroyed after the daemon, and must not touch it then.
   ++in_flight_;
-  co_await executeAction(std::move(a));
+  const uint64_t id = a.id;
+  const std::string service = a.service;
+  std::string failure;
+  try {
+    co_await executeAction(std::move(a));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "an unknown exception";
+  }
   --in_flight_;
+  if (!failure.empty()) {
+    // A bug, not the engine's answer: the action failed, and nothing stays "recovering" for it.
+    // Its intent stays pending in the store; the next start reconciles it.
+    spdlog::critical("{}: action {} failed inside medic: {}", service, id, failure);
+    recreating_.erase(service);
+    ++state_version_;
+    feed(supervisor::ActionDone{id, false, "internal error in medic: " + failure, ""});
+  }
 }
 
 asio::awaitable<void> Daemon::executeAction(supervisor::Action a) {

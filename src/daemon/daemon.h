@@ -147,6 +147,11 @@ class Daemon {
   };
 
   Now now() const;
+  /// Runs `make()` detached on the loop. An exception that escapes it is never swallowed: it is
+  /// logged and raised as a critical `internal_error` alert, `on_failure` cleans up after it, and
+  /// a loop (`restart`) starts again a second later instead of ending in silence.
+  void spawn(std::string what, std::function<boost::asio::awaitable<void>()> make,
+             bool restart = false, std::function<void(const std::string&)> on_failure = {});
   void feed(const supervisor::Observation& o);
   void apply(supervisor::Decision d);
   void handleNotice(const supervisor::Notice& n);
@@ -176,6 +181,8 @@ class Daemon {
   void flushEvidence();
   static constexpr Millis kEvidenceFlushInterval{500};
   boost::asio::awaitable<void> resync();
+  /// The passes of one resync (resync() runs them and clears resync_running_ however they end).
+  boost::asio::awaitable<void> resyncPasses();
   void requestResync();
   boost::asio::awaitable<void> probeLoop(std::string service, uint64_t generation);
   boost::asio::awaitable<void> execute(supervisor::Action action);
@@ -258,6 +265,8 @@ class Daemon {
   Result<nlohmann::json> startDeploy(const nlohmann::json& body);
   /// Unfinished deploys found in the store at start: each resumes (finishes or rolls back).
   void resumeDeploys();
+  /// Runs runDeploy detached; an exception lifts the guard (the stored deploy resumes at start).
+  void spawnDeploy(const std::string& id, deploy::Output first);
   boost::asio::awaitable<void> runDeploy(std::string id, deploy::Output first);
   boost::asio::awaitable<deploy::StepDone> deployStep(const std::string& id, deploy::Step step);
   boost::asio::awaitable<deploy::ProbeRound> deployProbe(const std::string& id);

@@ -144,7 +144,7 @@ Result<nlohmann::json> Daemon::startDeploy(const nlohmann::json& body) {
   deploying_[service] = id;
   saveDeploy(id);
   feed(supervisor::DeployGuard{service, true});
-  asio::co_spawn(io_, runDeploy(id, std::move(first)), asio::detached);
+  spawnDeploy(id, std::move(first));
   return *deployReport(id);
 }
 
@@ -172,7 +172,7 @@ void Daemon::resumeDeploys() {
     deploying_[rec.service] = rec.id;
     saveDeploy(rec.id);
     feed(supervisor::DeployGuard{rec.service, true});
-    asio::co_spawn(io_, runDeploy(rec.id, std::move(first)), asio::detached);
+    spawnDeploy(rec.id, std::move(first));
   }
 }
 
@@ -236,6 +236,24 @@ void Daemon::deployNotice(const deploy::Plan& plan, const deploy::Notice& n,
 }
 
 // ---- the run loop ----
+
+void Daemon::spawnDeploy(const std::string& id, deploy::Output first) {
+  spawn(
+      "deploy " + id,
+      [this, id, first = std::move(first)]() mutable { return runDeploy(id, std::move(first)); },
+      false, [this, id](const std::string&) {
+        // The guard lifts and recovery resumes; the stored deploy stays unfinished, and the next
+        // start resumes it (finishes or rolls back) as after a crash.
+        auto it = deploys_.find(id);
+        if (it == deploys_.end()) return;
+        const std::string service = it->second.machine->plan().service;
+        deploys_.erase(it);
+        if (auto d = deploying_.find(service); d != deploying_.end() && d->second == id) {
+          deploying_.erase(d);
+          feed(supervisor::DeployGuard{service, false});
+        }
+      });
+}
 
 asio::awaitable<void> Daemon::runDeploy(std::string id, deploy::Output first) {
   std::vector<deploy::Step> queue;

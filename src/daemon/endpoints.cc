@@ -61,7 +61,8 @@ void Daemon::startEndpoints() {
   endpoints_ = std::move(next);
   const uint64_t generation = ++endpoints_generation_;
   for (size_t i = 0; i < endpoints_.size(); ++i) {
-    asio::co_spawn(io_, endpointLoop(i, generation), asio::detached);
+    spawn("endpoint " + endpoints_[i].config.name,
+          [this, i, generation] { return endpointLoop(i, generation); }, /*restart=*/true);
   }
 }
 

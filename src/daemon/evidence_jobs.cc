@@ -130,8 +130,14 @@ void Daemon::maybeScreenshot(const std::string& service, uint64_t generation, si
   shot.in_flight = true;
   shot.last_at = t;
   shot.last_ok = ok;
-  asio::co_spawn(io_, screenshot(service, generation, index, probe, probe_evidence),
-                 asio::detached);
+  spawn(
+      service + ": a screenshot",
+      [this, service, generation, index, probe, probe_evidence] {
+        return screenshot(service, generation, index, probe, probe_evidence);
+      },
+      false, [this, service, generation, index](const std::string&) {
+        if (ShotState* s = findShot(service, generation, index)) s->in_flight = false;
+      });
 }
 
 Daemon::ShotState* Daemon::findShot(const std::string& subject, uint64_t generation,

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -108,6 +110,14 @@ class DaemonShell : public ::testing::Test {
 
   static docker::Labels protectedLabels() { return {{"medic.enable", "true"}}; }
 
+  /// alerts/critical-failures.json as the critical-file sink wrote it ("" before it exists).
+  std::string criticalAlerts() const {
+    std::ifstream in(std::filesystem::path(dir_) / "alerts" / "critical-failures.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
   std::string dir_;
   boost::asio::io_context io_;
   std::unique_ptr<daemon::Daemon> daemon_;
@@ -180,6 +190,48 @@ TEST_F(DaemonShell, AReloadThatDropsServicesWhileAResyncInspectsThemLeavesTheOth
     return engine_->count("POST /containers/" + keep_id + "/start") == 1 && state("keep") == "healthy";
   })) << service("keep").dump(2);
   EXPECT_EQ(daemon_->statusJson()["services"].size(), 1u) << daemon_->statusJson()["services"].dump(2);
+}
+
+TEST_F(DaemonShell, AnExceptionOutOfAnActionFailsItClearsItsStateAndIsRetried) {
+  before_start_ = {{"web", protectedLabels()}};
+  start();
+  ASSERT_TRUE(runUntil([&] { return state("web") == "healthy"; }));
+  const std::string id = engine_->idsNamed("web").at(0);
+  const std::string start_call = "POST /containers/" + id + "/start";
+  engine_->throwOn(start_call);
+  engine_->crash(id, 1);
+  // The action failed (it does not stay "recovering"), and it said so.
+  ASSERT_TRUE(runUntil([&] { return engine_->count(start_call) >= 1 && state("web") != "recovering"; }))
+      << service("web").dump(2);
+  engine_->stopThrowing();
+  // The ladder goes on: the next attempt, after backoff, starts it.
+  ASSERT_TRUE(runUntil([&] { return engine_->find(id)->state.running && state("web") == "healthy"; }))
+      << service("web").dump(2);
+  EXPECT_EQ(engine_->count(start_call) + engine_->count("POST /containers/" + id + "/restart"), 2u);
+  // Nothing is left in flight: stop() finishes at once instead of waiting out its timeout.
+  daemon_->stop();
+  ASSERT_TRUE(runUntil([&] { return io_.stopped(); }));
+}
+
+TEST_F(DaemonShell, AnExceptionOutOfAResyncRaisesACriticalAlertAndLaterResyncsStillRun) {
+  before_start_ = {{"web", protectedLabels()}};
+  start();
+  ASSERT_TRUE(runUntil([&] { return state("web") == "healthy"; }));
+  engine_->throwOn("GET /containers/json");
+  const size_t lists = engine_->count("GET /containers/json");
+  const std::string id = engine_->idsNamed("web").at(0);
+  engine_->crash(id, 1);  // an event: a resync is asked for, and its list throws
+  ASSERT_TRUE(runUntil([&] { return engine_->count("GET /containers/json") > lists; }));
+  ASSERT_TRUE(runUntil([&] { return criticalAlerts().find("internal_error") != std::string::npos; }))
+      << criticalAlerts();
+  EXPECT_NE(criticalAlerts().find("a resync failed inside medic"), std::string::npos)
+      << criticalAlerts();
+  engine_->stopThrowing();
+  // The next event asks for a resync again, and one runs: the flag did not stay set.
+  ASSERT_TRUE(runUntil([&] { return state("web") == "healthy"; }));
+  const size_t after = engine_->count("GET /containers/json");
+  engine_->crash(id, 1);
+  ASSERT_TRUE(runUntil([&] { return engine_->count("GET /containers/json") > after; }));
 }
 
 }  // namespace
