@@ -83,7 +83,7 @@ int run(const GlobalOptions& global, int number) {
   Result<nlohmann::json> verdict;
   auto d = connectDaemon(global);
   if (d) {
-    verdict = d->call("GET", "/api/v1/gates/" + std::to_string(number));
+    verdict = d->call("POST", "/api/v1/gates/" + std::to_string(number));
   } else if (d.error().kind == ErrorKind::kUnreachable) {
     auto it = cfg.phases.find(number);
     if (it == cfg.phases.end()) {

@@ -740,7 +740,7 @@ class Parser {
     EvidenceConfig e;
     const Fields f(*this, v,
                    {"max_age", "max_bytes", "prune_interval", "screenshot_interval",
-                    "screenshot_timeout", "chromium"});
+                    "screenshot_timeout", "chromium", "max_messages"});
     if (auto x = f.get("max_age")) e.max_age = duration(*x, Zero::kAllowed);
     if (auto x = f.get("max_bytes")) e.max_bytes = byteSize(*x);
     if (auto x = f.get("prune_interval")) e.prune_interval = duration(*x, Zero::kRejected);
@@ -749,6 +749,7 @@ class Parser {
     }
     if (auto x = f.get("screenshot_timeout")) e.screenshot_timeout = duration(*x, Zero::kRejected);
     if (auto x = f.get("chromium")) e.chromium = nonEmptyString(*x);
+    if (auto x = f.get("max_messages")) e.max_messages = integer(*x, 0, 100'000'000);
     return e;
   }
 

@@ -217,6 +217,9 @@ struct EvidenceConfig {
   Millis screenshot_interval{5 * 60 * 1000};
   Millis screenshot_timeout{30 * 1000};  ///< Chromium is killed after this
   std::string chromium = "chromium";     ///< program name (looked up in PATH) or absolute path
+  /// Channel messages (SSE replay, dashboards' recent activity) kept in the store, newest, all
+  /// channels together; the oldest go at each prune (0 = no cap).
+  int max_messages = 100'000;
 };
 
 struct Config {

@@ -221,7 +221,11 @@ class Daemon {
   /// /api/v1/evidence (list), /api/v1/claims, /api/v1/gates/{phase} (validation.cc).
   void registerValidationRoutes();
   boost::asio::awaitable<http::Response> answerClaim(http::Request req);
+  /// POST /api/v1/gates/{phase}: at most kMaxGatesAtOnce at once (429 beyond), each runGate.
   boost::asio::awaitable<http::Response> answerGate(http::Request req);
+  boost::asio::awaitable<http::Response> runGate(http::Request req);
+  static constexpr int kMaxGatesAtOnce = 2;
+  int gates_running_ = 0;
   /// Queues a record for the next flush (nothing is stored when the store is unusable).
   void recordEvidence(const evidence::Evidence& ev);
   /// A failed validation (rejected claim, failed gate) raises a warning; a pass resolves it.

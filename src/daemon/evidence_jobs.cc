@@ -34,12 +34,13 @@ struct RetentionOutcome {
   int64_t freed_bytes = 0;
   int64_t kept_protected = 0;
   int64_t remaining = 0;
+  int64_t messages_deleted = 0;
 };
 
 /// One retention pass on `store` (the worker's own connection). Deletes in chunks, so the write
 /// lock is held briefly and the loop's own writes are not kept waiting.
 RetentionOutcome enforceRetention(store::Store& store, const evidence::RetentionPolicy& policy,
-                                  int64_t now_ms) {
+                                  int64_t now_ms, int64_t max_messages) {
   RetentionOutcome out;
   auto incidents = store.listIncidents(0);
   auto alerts = store.listAlerts(/*only_firing=*/true);
@@ -71,14 +72,22 @@ RetentionOutcome enforceRetention(store::Store& store, const evidence::Retention
     for (const auto& id : chunk) out.freed_bytes += size_of[id];
   }
   out.remaining = static_cast<int64_t>(footprints->size()) - out.deleted;
+  if (max_messages > 0 && out.error.empty()) {
+    // Channel messages: the newest max_messages stay (SSE replay, recent activity).
+    auto pruned = store.pruneMessages(max_messages);
+    if (pruned) {
+      out.messages_deleted = *pruned;
+    } else {
+      out.error = pruned.error().message;
+    }
+  }
   return out;
 }
 
 }  // namespace
 
 asio::awaitable<void> Daemon::retentionLoop() {
-  const auto& cfg = options_.config.evidence;
-  const evidence::RetentionPolicy policy{cfg.max_age, cfg.max_bytes};
+  const auto& cfg = options_.config.evidence;  // read at each pass: a reload may change it
   const auto db = std::filesystem::path(options_.state_dir) / "medic.db";
   // The worker's own connection: the loop's Store is not thread-safe, and SQLite serializes the
   // two.
@@ -88,10 +97,13 @@ asio::awaitable<void> Daemon::retentionLoop() {
     if (stopping_) co_return;
     flushEvidence();
     const int64_t now_ms = toUnixMillis(now().wall);
+    const evidence::RetentionPolicy policy{cfg.max_age, cfg.max_bytes};
+    const int64_t max_messages = cfg.max_messages;
     // The job is a named local, not a temporary inside the co_await: GCC 12 destroys such a
     // temporary twice (its captured path was freed twice and the daemon aborted at the first
     // prune).
-    auto job = [worker_store, db, policy, now_ms]() -> asio::awaitable<RetentionOutcome> {
+    auto job = [worker_store, db, policy, now_ms,
+                max_messages]() -> asio::awaitable<RetentionOutcome> {
           if (!*worker_store) {
             auto opened = store::Store::open(db);
             if (!opened) {
@@ -101,7 +113,7 @@ asio::awaitable<void> Daemon::retentionLoop() {
             }
             *worker_store = std::move(*opened);
           }
-          co_return enforceRetention(**worker_store, policy, now_ms);
+          co_return enforceRetention(**worker_store, policy, now_ms, max_messages);
         };
     auto outcome = co_await asio::co_spawn(background_, std::move(job), asio::use_awaitable);
     if (!outcome.error.empty()) {
@@ -111,6 +123,10 @@ asio::awaitable<void> Daemon::retentionLoop() {
           "evidence retention: deleted {} records ({} bytes); {} remain, {} kept because an "
           "open incident or an unacknowledged alert cites them",
           outcome.deleted, outcome.freed_bytes, outcome.remaining, outcome.kept_protected);
+    }
+    if (outcome.messages_deleted > 0) {
+      spdlog::info("channel retention: deleted the {} oldest messages (evidence.max_messages {})",
+                   outcome.messages_deleted, max_messages);
     }
   }
 }

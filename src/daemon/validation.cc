@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "core/duration.h"
 #include "core/log.h"
 #include "daemon/daemon.h"
@@ -94,8 +96,18 @@ void Daemon::registerValidationRoutes() {
   router_.addAsync(
       "POST", "/api/v1/claims", [this](Request req) { return answerClaim(std::move(req)); },
       /*mutation=*/true);
-  router_.addAsync("GET", "/api/v1/gates/{phase}",
-                   [this](Request req) { return answerGate(std::move(req)); });
+  // Running a gate probes every service (exec in containers, commands on the host), records
+  // evidence and raises or resolves alerts: a mutation, never a GET (DESIGN §5, issue 13).
+  router_.addAsync(
+      "POST", "/api/v1/gates/{phase}", [this](Request req) { return answerGate(std::move(req)); },
+      /*mutation=*/true);
+  router_.add("GET", "/api/v1/gates/{phase}", [](const Request&) {
+    auto r = Response::error(405,
+                             "running a gate probes every service and records evidence: POST it "
+                             "with the token (`medic gate N` does)");
+    r.headers["Allow"] = "POST";
+    return r;
+  });
 }
 
 asio::awaitable<Response> Daemon::answerClaim(Request req) {
@@ -200,6 +212,22 @@ asio::awaitable<Response> Daemon::answerClaim(Request req) {
 }
 
 asio::awaitable<Response> Daemon::answerGate(Request req) {
+  // Each gate probes everything: a few at once at most, or a client in a loop could keep the
+  // engine and the probes' targets busy.
+  if (gates_running_ >= kMaxGatesAtOnce) {
+    auto r = Response::error(429, fmt::format("{} gates are running already (at most {} at once): "
+                                              "try again when one finishes",
+                                              gates_running_, kMaxGatesAtOnce));
+    r.headers["Retry-After"] = "1";
+    co_return r;
+  }
+  ++gates_running_;
+  auto answer = co_await runGate(std::move(req));
+  --gates_running_;
+  co_return answer;
+}
+
+asio::awaitable<Response> Daemon::runGate(Request req) {
   const auto& text = req.params.at("phase");
   const auto& phases = options_.config.phases;
   auto found = text.size() == 1 && std::isdigit(static_cast<unsigned char>(text[0]))

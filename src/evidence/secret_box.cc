@@ -5,7 +5,10 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -77,16 +80,30 @@ std::pair<size_t, size_t> urlPassword(const std::string& url) {
 }  // namespace
 
 Result<SecretBox> SecretBox::loadOrCreate(const std::filesystem::path& key_file) {
-  {
+  // A key that is there (a file, or a link to one) but cannot be read is never replaced: a new
+  // key would make every sealed secret in the store unreadable, for good.
+  std::error_code ec;
+  const auto there = std::filesystem::symlink_status(key_file, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return Error::make(ErrorKind::kIo, "cannot look at " + key_file.string() + ": " + ec.message());
+  }
+  if (std::filesystem::exists(there)) {
     std::ifstream in(key_file, std::ios::binary);
-    if (in) {
-      std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (key.size() == kKeyBytes) return SecretBox(std::move(key));
-      return Error::make(ErrorKind::kIo, key_file.string() + " is not a 32-byte key (" +
-                                             std::to_string(key.size()) +
-                                             " bytes); restore it from a backup — without it "
-                                             "sealed secrets in the store cannot be opened");
+    if (!in) {
+      const int err = errno;
+      return Error::make(
+          ErrorKind::kIo,
+          key_file.string() + " exists but cannot be read (" + std::strerror(err) +
+              "); medic stops rather than make a new key, which would leave every sealed secret "
+              "in the store unreadable. Fix its permissions or the link it follows, or remove it "
+              "to start with a new key (sealed specs are lost then)");
     }
+    std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (key.size() == kKeyBytes) return SecretBox(std::move(key));
+    return Error::make(ErrorKind::kIo, key_file.string() + " is not a 32-byte key (" +
+                                           std::to_string(key.size()) +
+                                           " bytes); restore it from a backup — without it "
+                                           "sealed secrets in the store cannot be opened");
   }
   std::string key(kKeyBytes, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(kKeyBytes)) != 1) {

@@ -643,8 +643,10 @@ TEST_F(ApiTest, EveryResponseMatchesTheOpenApiSpec) {
   record("POST", "/api/v1/claims", 200, authJson(), R"({"service": "web", "expect": "absent"})");
   record("POST", "/api/v1/claims", 400, authJson(), R"({"service": "web", "expect": "fine"})");
   record("POST", "/api/v1/claims", 404, authJson(), R"({"service": "nope"})");
-  record("GET", "/api/v1/gates/0", 200);
-  record("GET", "/api/v1/gates/7", 404);
+  record("POST", "/api/v1/gates/0", 200, auth());
+  record("POST", "/api/v1/gates/7", 404, auth());
+  record("POST", "/api/v1/gates/0", 401, {}, "");
+  record("GET", "/api/v1/gates/0", 405);  // a GET changes nothing: it never runs a gate
   record("POST", "/api/v1/services/spare/recover", 202, auth());
   record("POST", "/api/v1/services/spare/recover", 403, auth(), "", "evil.example");
   record("GET", "/api/v1/channels/recovery_coordination/messages?limit=5", 200);

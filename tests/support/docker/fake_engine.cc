@@ -163,9 +163,14 @@ size_t FakeEngine::count(const std::string& call_prefix) const {
   return n;
 }
 
-void FakeEngine::hold(const std::string& call_prefix) { hold_prefix_ = call_prefix; }
+void FakeEngine::hold(const std::string& call_prefix, int calls) {
+  hold_prefix_ = call_prefix;
+  hold_remaining_ = calls;
+  holding_ = std::make_shared<asio::steady_timer>(ex_, asio::steady_timer::time_point::max());
+}
 
 void FakeEngine::release() {
+  hold_prefix_.reset();
   if (holding_) holding_->cancel();
 }
 
@@ -174,11 +179,12 @@ asio::awaitable<void> FakeEngine::enter(std::string call) {
   for (const auto& prefix : throw_on_) {
     if (call.rfind(prefix, 0) == 0) throw std::runtime_error("fake engine: " + call + " threw");
   }
-  if (hold_prefix_ && call.rfind(*hold_prefix_, 0) == 0) {
-    hold_prefix_.reset();
-    holding_ = std::make_unique<asio::steady_timer>(ex_, asio::steady_timer::time_point::max());
-    co_await holding_->async_wait(asio::as_tuple(asio::use_awaitable));
-    holding_.reset();
+  if (hold_prefix_ && hold_remaining_ > 0 && call.rfind(*hold_prefix_, 0) == 0) {
+    if (--hold_remaining_ == 0) hold_prefix_.reset();
+    auto timer = holding_;  // shared: release() wakes every held call at once
+    ++held_;
+    co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+    --held_;
   }
 }
 

@@ -49,10 +49,10 @@ class FakeEngine final : public docker::DockerApi {
   std::set<std::string> endpoints() const;
   size_t count(const std::string& call_prefix) const;
 
-  /// The next call whose "METHOD /path" starts with `call_prefix` waits until release(): the
-  /// test then does what must happen meanwhile. held() is true while one waits.
-  void hold(const std::string& call_prefix);
-  bool held() const { return holding_ != nullptr; }
+  /// The next `calls` calls whose "METHOD /path" starts with `call_prefix` wait until release():
+  /// the test then does what must happen meanwhile. held() counts the calls waiting now.
+  void hold(const std::string& call_prefix, int calls = 1);
+  int held() const { return held_; }
   void release();
   /// Calls starting with `call_prefix` throw (a broken contract: what if an exception escapes).
   void throwOn(const std::string& call_prefix) { throw_on_.insert(call_prefix); }
@@ -95,7 +95,9 @@ class FakeEngine final : public docker::DockerApi {
   std::deque<docker::Event> events_;
   std::unique_ptr<boost::asio::steady_timer> events_ready_;  ///< cancelled when one is queued
   std::optional<std::string> hold_prefix_;
-  std::unique_ptr<boost::asio::steady_timer> holding_;  ///< the held call waits on it
+  int hold_remaining_ = 0;
+  int held_ = 0;
+  std::shared_ptr<boost::asio::steady_timer> holding_;  ///< the held calls wait on it
   std::set<std::string> throw_on_;
   int64_t clock_ns_ = 1'700'000'000'000'000'000;  ///< event times, one microsecond apart
   int next_id_ = 1;

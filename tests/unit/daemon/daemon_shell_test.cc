@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -16,7 +17,10 @@
 
 #include "config/config.h"
 #include "daemon/daemon.h"
+#include "http/client.h"
+#include "store/store.h"
 #include "support/docker/fake_engine.h"
+#include "support/http_client.h"
 
 namespace medic {
 namespace {
@@ -172,7 +176,7 @@ TEST_F(DaemonShell, AReloadThatDropsServicesWhileAResyncInspectsThemLeavesTheOth
   // containers labelled keep=yes.
   engine_->hold("GET /containers/" + engine_->idsNamed("svc5").at(0) + "/json");
   engine_->crash(engine_->idsNamed("svc1").at(0), 1);  // an event: a resync follows
-  ASSERT_TRUE(runUntil([&] { return engine_->held(); }));
+  ASSERT_TRUE(runUntil([&] { return engine_->held() == 1; }));
   auto next = fastConfig();
   next.select.labels = false;
   config::ServiceConfig keep;
@@ -183,7 +187,7 @@ TEST_F(DaemonShell, AReloadThatDropsServicesWhileAResyncInspectsThemLeavesTheOth
   ASSERT_TRUE(st) << st.error().describe();
   engine_->release();
   // The resync goes on with what is still protected; the dropped services are gone for good.
-  ASSERT_TRUE(runUntil([&] { return !engine_->held() && state("svc5") == "(not protected)"; }));
+  ASSERT_TRUE(runUntil([&] { return engine_->held() == 0 && state("svc5") == "(not protected)"; }));
   const std::string keep_id = engine_->idsNamed("keep").at(0);
   engine_->crash(keep_id, 1);
   ASSERT_TRUE(runUntil([&] {
@@ -232,6 +236,95 @@ TEST_F(DaemonShell, AnExceptionOutOfAResyncRaisesACriticalAlertAndLaterResyncsSt
   const size_t after = engine_->count("GET /containers/json");
   engine_->crash(id, 1);
   ASSERT_TRUE(runUntil([&] { return engine_->count("GET /containers/json") > after; }));
+}
+
+TEST_F(DaemonShell, AGateRunsOnlyAsAPostWithTheTokenAndTwoAtOnceAtMost) {
+  before_start_ = {{"web", protectedLabels()}};
+  start();
+  ASSERT_TRUE(runUntil([&] { return state("web") == "healthy"; }));
+  const std::string url = daemon_->url();
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  auto token = http::loadOrCreateToken(dir_);
+  ASSERT_TRUE(token);
+  const std::vector<std::pair<std::string, std::string>> auth = {
+      {"Authorization", "Bearer " + *token}};
+  // The HTTP clients block: they run on threads while this one runs medic's loop.
+  auto ask = [&](const char* method, const std::vector<std::pair<std::string, std::string>>& h) {
+    return std::async(std::launch::async, [=] {
+      return test::httpRequest(method, port, "/api/v1/gates/0", 10s, "", h);
+    });
+  };
+  auto ready = [](auto& f) { return f.wait_for(0s) == std::future_status::ready; };
+
+  // A GET (an <img> on any page, a crawler) runs nothing.
+  auto get = ask("GET", {});
+  ASSERT_TRUE(runUntil([&] { return ready(get); }));
+  auto got = get.get();
+  EXPECT_EQ(got.status, 405) << got.body;
+  EXPECT_EQ(got.header("allow"), "POST");
+  auto anonymous = ask("POST", {});
+  ASSERT_TRUE(runUntil([&] { return ready(anonymous); }));
+  EXPECT_EQ(anonymous.get().status, 401);
+  EXPECT_EQ(engine_->count("POST /containers/"), 0u);  // no probe, no inspect for them
+  const size_t lists = engine_->count("GET /containers/json");
+
+  // Two gates gather evidence (held at their container list); a third is told to come back.
+  engine_->hold("GET /containers/json", 2);
+  auto first = ask("POST", auth);
+  auto second = ask("POST", auth);
+  ASSERT_TRUE(runUntil([&] { return engine_->held() == 2; }));
+  auto third = ask("POST", auth);
+  ASSERT_TRUE(runUntil([&] { return ready(third); }));
+  auto refused = third.get();
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.header("retry-after"), "1");
+  EXPECT_EQ(engine_->count("GET /containers/json"), lists + 2);
+  engine_->release();
+  ASSERT_TRUE(runUntil([&] { return ready(first) && ready(second); }));
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(second.get().status, 200);
+}
+
+TEST_F(DaemonShell, ChannelMessagesBeyondMaxMessagesArePrunedOldestFirst) {
+  before_start_ = {{"web", protectedLabels()}};
+  auto cfg = fastConfig();
+  cfg.evidence.prune_interval = 100ms;
+  cfg.evidence.max_messages = 4;
+  start(cfg);
+  ASSERT_TRUE(runUntil([&] { return state("web") == "healthy"; }));
+  auto opened = store::Store::open(std::filesystem::path(dir_) / "medic.db");
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& db = **opened;
+  auto stored = [&] {
+    size_t n = 0;
+    for (const char* channel :
+         {"service_state", "recovery_coordination", "deployment_coordination", "validation_results"}) {
+      auto m = db.messagesSince(channel, 0, 100000);
+      if (m) n += m->size();
+    }
+    return n;
+  };
+  // Crashes and recoveries publish on the channels (failed, action started and finished,
+  // recovered...): well over four messages.
+  const std::string id = engine_->idsNamed("web").at(0);
+  for (int i = 0; i < 3; ++i) {
+    const size_t starts = engine_->count("POST /containers/" + id);
+    engine_->crash(id, 1);
+    ASSERT_TRUE(runUntil([&] {
+      return engine_->count("POST /containers/" + id) > starts && state("web") == "healthy";
+    }));
+  }
+  auto last = db.lastMessageId();
+  ASSERT_TRUE(last);
+  ASSERT_GT(*last, 4);
+  ASSERT_TRUE(runUntil([&] { return stored() <= 4; })) << stored() << " messages kept";
+  // The newest stay: the last one published is still there.
+  bool newest_kept = false;
+  for (const char* channel : {"service_state", "recovery_coordination"}) {
+    auto m = db.messagesSince(channel, *last - 1, 10);
+    if (m && !m->empty() && m->back().id == *last) newest_kept = true;
+  }
+  EXPECT_TRUE(newest_kept);
 }
 
 }  // namespace

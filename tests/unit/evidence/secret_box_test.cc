@@ -82,6 +82,23 @@ TEST(SecretBox, KeyFileIsMadeOnceWithMode0600AndReused) {
   std::filesystem::remove_all(dir_pattern);
 }
 
+TEST(SecretBox, AKeyThatExistsButCannotBeReadIsAnErrorNeverReplaced) {
+  std::string dir_pattern = (std::filesystem::temp_directory_path() / "medic-box-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(dir_pattern.data()), nullptr);
+  const std::filesystem::path dir(dir_pattern);
+  // The key kept on a volume that is not mounted now: the link is there, its target is not.
+  const std::filesystem::path key = dir / "secret.key";
+  std::filesystem::create_symlink(dir / "unmounted" / "medic.key", key);
+  auto box = SecretBox::loadOrCreate(key);
+  ASSERT_FALSE(box.ok());
+  EXPECT_NE(box.error().message.find(key.string()), std::string::npos) << box.error().message;
+  EXPECT_NE(box.error().message.find("cannot be read"), std::string::npos) << box.error().message;
+  // Nothing was written in its place: the link still points where it did.
+  EXPECT_TRUE(std::filesystem::is_symlink(key));
+  EXPECT_EQ(std::filesystem::read_symlink(key), dir / "unmounted" / "medic.key");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SecretBox, ASpecKeepsNothingARedactedViewWouldHideAndOpensBackExactly) {
   auto box = SecretBox::withKeyForTest("k");
   const std::string token = "ghpA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7";  // token-shaped, plain name
