@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -215,7 +216,7 @@ TEST_F(HttpsSinks, A5xxIsRetriedUntilTheReceiverTakesIt) {
 // ---- medic alert test ----
 
 test::ProcessResult medic(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {std::string(MEDIC_BINARY_DIR) + "/medic"};
+  std::vector<std::string> argv = {std::string(MEDIC_BINARY_DIR) + "/src/medic"};
   argv.insert(argv.end(), args.begin(), args.end());
   return test::runProcess(argv, std::chrono::seconds(60));
 }
@@ -235,6 +236,7 @@ TEST_F(HttpsSinks, AlertTestReportsEachSinksAnswer) {
   const std::string state = (dir_.path() / "state").string();
 
   const auto all = medic({"--config", config, "--state-dir", state, "alert", "test"});
+  std::printf("$ medic alert test\n%s", all.out.c_str());  // what an operator sees (docs/config.md)
   EXPECT_EQ(all.exit_code, 1) << "one sink failed: " << all.describe() << all.out;
   EXPECT_NE(all.out.find("teams"), std::string::npos) << all.out;
   EXPECT_NE(all.out.find("webhook/msteams OK     HTTP 200"), std::string::npos) << all.out;
