@@ -69,8 +69,9 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # The runtime libraries (libyaml-cpp, libsqlite3, libssl3, libfmt, libspdlog, libstdc++, ...) come
 # from the binary's NEEDED entries, as Debian's own packages do it.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# The unit needs an engine; which package provides it is the operator's choice.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "docker.io | docker-ce")
+# The unit needs an engine; which package provides it is the operator's choice. https probes and
+# alert sinks verify peers against the system CA store that ca-certificates fills.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "docker.io | docker-ce, ca-certificates")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "docker-compose")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/postinst ${PROJECT_SOURCE_DIR}/packaging/debian/prerm

@@ -53,6 +53,9 @@ packages=(
   prometheus
   # alert sink peer: a real Alertmanager for the alerts integration tests
   prometheus-alertmanager
+  # https: the system CA store the HTTP client verifies against, and the openssl CLI that makes a
+  # private CA and certificates in the https tests
+  ca-certificates openssl
   # a wall-clock jump under medic (libfaketime), without touching the machine clock
   faketime
   # `medic top` driven in a real terminal by its integration test

@@ -1,7 +1,5 @@
 #include "alerts/configure.h"
 
-#include <map>
-
 #include "alerts/sinks/alertmanager_sink.h"
 #include "alerts/sinks/command_sink.h"
 #include "alerts/sinks/critical_file_sink.h"
@@ -18,6 +16,32 @@ std::filesystem::path criticalFilePath(const std::filesystem::path& state_dir) {
   return state_dir / "alerts" / "critical-failures.json";
 }
 
+Result<std::unique_ptr<Sink>> buildSink(const config::AlertSinkConfig& s) {
+  using config::AlertSinkKind;
+  auto fail = [&s](const Error& e) {
+    return Error::make(ErrorKind::kConfig, "alert sink '" + s.name + "' (alerts.sinks, line " +
+                                               std::to_string(s.line) + "): " + e.message);
+  };
+  const RetryPolicy policy{s.timeout, s.retries};
+  if (s.kind == AlertSinkKind::kCommand) {
+    return std::unique_ptr<Sink>(std::make_unique<CommandSink>(s.argv, s.timeout));
+  }
+  if (s.kind != AlertSinkKind::kWebhook && s.kind != AlertSinkKind::kAlertmanager) {
+    return fail(Error::make(ErrorKind::kConfig, "log and file sinks are built by the queue"));
+  }
+  auto target = parseHttpTarget(s.url, s.ca_file);
+  if (!target) return fail(target.error());
+  auto headers = resolveHeaders(s.headers);
+  if (!headers) return fail(headers.error());
+  target->headers = std::move(*headers);
+  if (s.kind == AlertSinkKind::kAlertmanager) {
+    return std::unique_ptr<Sink>(std::make_unique<AlertmanagerSink>(std::move(*target), policy));
+  }
+  const auto format = parseWebhookFormat(s.format);
+  if (!format) return fail(Error::make(ErrorKind::kConfig, "unknown format " + s.format));
+  return std::unique_ptr<Sink>(std::make_unique<WebhookSink>(std::move(*target), *format, policy));
+}
+
 Status addConfiguredSinks(AlertQueue& queue, const config::AlertsConfig& alerts,
                           const std::filesystem::path& state_dir) {
   using config::AlertSinkKind;
@@ -29,31 +53,12 @@ Status addConfiguredSinks(AlertQueue& queue, const config::AlertsConfig& alerts,
   queue.addSink("file", Severity::kCritical,
                 std::make_unique<CriticalFileSink>(criticalFilePath(state_dir)));
 
-  std::map<AlertSinkKind, int> seen;
   for (const auto& s : alerts.sinks) {
     if (s.kind == AlertSinkKind::kLog || s.kind == AlertSinkKind::kFile) continue;
-    const int n = ++seen[s.kind];
-    std::string name = config::toString(s.kind);
-    if (n > 1) name += "_" + std::to_string(n);
-    const Severity min = parseSeverity(s.min_severity).value_or(Severity::kWarning);
-    const RetryPolicy policy{s.timeout, s.retries};
-    std::unique_ptr<Sink> sink;
-    if (s.kind == AlertSinkKind::kCommand) {
-      sink = std::make_unique<CommandSink>(s.argv, s.timeout);
-    } else {
-      auto target = parseHttpTarget(s.url);
-      if (!target) {
-        return Error::make(ErrorKind::kConfig, "alerts.sinks (line " + std::to_string(s.line) +
-                                                   "): " + target.error().message);
-      }
-      if (s.kind == AlertSinkKind::kWebhook) {
-        sink = std::make_unique<WebhookSink>(
-            *target, s.format == "slack" ? WebhookFormat::kSlack : WebhookFormat::kJson, policy);
-      } else {
-        sink = std::make_unique<AlertmanagerSink>(*target, policy);
-      }
-    }
-    queue.addSink(std::move(name), min, std::move(sink));
+    auto sink = buildSink(s);
+    if (!sink) return sink.error();
+    queue.addSink(s.name.empty() ? config::toString(s.kind) : s.name, parseSeverity(s.min_severity).value_or(Severity::kWarning),
+                  std::move(*sink));
   }
   return okStatus();
 }

@@ -13,10 +13,15 @@ namespace medic::alerts {
 std::filesystem::path alertLogPath(const std::filesystem::path& state_dir);
 std::filesystem::path criticalFilePath(const std::filesystem::path& state_dir);
 
+/// The sink one webhook, alertmanager or command entry asks for: https targets get their CA store
+/// loaded and header values are read (files, environment) here. kConfig naming the sink, its
+/// line and what to fix.
+Result<std::unique_ptr<Sink>> buildSink(const config::AlertSinkConfig& sink);
+
 /// Adds to `queue`: the log sink (alertLogPath, min severity info) and the file sink
 /// (criticalFilePath, critical), whose min severity a log/file entry may change; then one sink per
-/// webhook, alertmanager and command entry, in order. Counter names are the type, with "_2",
-/// "_3", ... for a second and third sink of one type. kConfig for a URL that cannot be used.
+/// webhook, alertmanager and command entry, in order, named by its config name (`name:`, else the
+/// type with "_2", "_3", ...). kConfig (buildSink) for a sink that cannot be built.
 Status addConfiguredSinks(AlertQueue& queue, const config::AlertsConfig& alerts,
                           const std::filesystem::path& state_dir);
 

@@ -26,6 +26,13 @@ struct SinkContext {
   boost::asio::any_io_executor blocking;
 };
 
+/// How one delivery went, for `medic alert test`.
+struct DeliveryReport {
+  Status status = okStatus();
+  int attempts = 1;
+  int http_status = 0;  ///< the receiver's last HTTP status; 0 when there was none
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -34,6 +41,15 @@ class Sink {
   /// at a time, in queue order. Must finish within the sink's own deadline (timeouts and retries
   /// included), must never block the loop, and reports failure as an error value (never throws).
   virtual boost::asio::awaitable<Status> deliver(const Alert& alert, const SinkContext& ctx) = 0;
+
+  /// Delivers like deliver() and reports the attempts and the receiver's answer (`medic alert
+  /// test`). The default reports deliver()'s status.
+  virtual boost::asio::awaitable<DeliveryReport> deliverTest(const Alert& alert,
+                                                             const SinkContext& ctx) {
+    DeliveryReport report;
+    report.status = co_await deliver(alert, ctx);
+    co_return report;
+  }
 
   /// Called once by AlertQueue::start(), before any delivery, with the alerts the store holds
   /// (firing and recently resolved, newest first). Sinks that render a whole view (the critical

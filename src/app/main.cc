@@ -54,6 +54,7 @@ void buildCli(CLI::App& root, cli::GlobalOptions& global, int& exit_status) {
   cli::registerConfirm(root, global, exit_status);
   cli::registerTop(root, global, exit_status);
   cli::registerReport(root, global, exit_status);
+  cli::registerAlert(root, global, exit_status);
   cli::registerEvidence(root, global, exit_status);
   cli::registerClaim(root, global, exit_status);
   cli::registerGate(root, global, exit_status);

@@ -453,27 +453,73 @@ class Parser {
     return p;
   }
 
+  /// A request header's name: a token, and not one medic sets itself (`also_reserved` adds
+  /// names the caller sets, e.g. Content-Type for sinks).
+  void headerName(const Entry& e, const std::string& path, std::string_view also_reserved) const {
+    const bool token = !e.key.empty() && std::all_of(e.key.begin(), e.key.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
+    if (!token) fail(e.key_mark, child(path, e.key), shown(e.key) + " is not a header name");
+    std::string lower = e.key;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == "host" || lower == "connection" || lower == "content-length" ||
+        lower == "transfer-encoding" || lower == also_reserved) {
+      fail(e.key_mark, child(path, e.key), "medic sets " + e.key + " itself; remove it");
+    }
+  }
+
+  std::string headerText(const Value& value) const {
+    std::string text = string(value);
+    if (text.find_first_of("\r\n") != std::string::npos) {
+      fail(value, "a header value cannot span lines");
+    }
+    return text;
+  }
+
   /// Request headers: a map of name -> text. Names medic sets itself are refused.
   std::map<std::string, std::string> headers(const Value& v) const {
     std::map<std::string, std::string> out;
     for (const Entry& e : entries(v)) {
+      headerName(e, v.path, {});
+      out[e.key] = headerText(valueOf(e, v.path));
+    }
+    return out;
+  }
+
+  /// A sink's headers: name -> text, {file: PATH} or {env: NAME}. The file and the variable are
+  /// read when the sink is built, not here (the parser does no I/O beyond the config file).
+  std::vector<SinkHeader> sinkHeaders(const Value& v) const {
+    std::vector<SinkHeader> out;
+    for (const Entry& e : entries(v)) {
+      headerName(e, v.path, "content-type");
       const Value value = valueOf(e, v.path);
-      const bool token = !e.key.empty() && std::all_of(e.key.begin(), e.key.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-      });
-      if (!token) fail(e.key_mark, child(v.path, e.key), shown(e.key) + " is not a header name");
-      std::string lower = e.key;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (lower == "host" || lower == "connection" || lower == "content-length" ||
-          lower == "transfer-encoding") {
-        fail(e.key_mark, child(v.path, e.key), "medic sets " + e.key + " itself; remove it");
+      SinkHeader h;
+      h.name = e.key;
+      h.origin = source_ + ":" + std::to_string(value.mark.line + 1) + ": " + value.path;
+      if (value.node.IsMap()) {
+        const Fields f(*this, value, {"file", "env"});
+        const auto file = f.get("file");
+        const auto env = f.get("env");
+        if (file.has_value() == env.has_value()) {
+          fail(value, "write the value as text, {file: /etc/medic/token} or {env: NAME}: exactly "
+                      "one of file and env");
+        }
+        if (file) {
+          h.source = SinkHeader::Source::kFile;
+          h.value = nonEmptyString(*file);
+        } else {
+          h.source = SinkHeader::Source::kEnv;
+          h.value = nonEmptyString(*env);
+          const bool name = std::all_of(h.value.begin(), h.value.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+          });
+          if (!name) fail(*env, shown(h.value) + " is not an environment variable name");
+        }
+      } else {
+        h.value = headerText(value);
       }
-      const std::string text = string(value);
-      if (text.find_first_of("\r\n") != std::string::npos) {
-        fail(value, "a header value cannot span lines");
-      }
-      out[e.key] = text;
+      out.push_back(std::move(h));
     }
     return out;
   }
@@ -636,7 +682,9 @@ class Parser {
       fail(v, "expected a sink like {type: webhook, url: \"http://127.0.0.1:9000/hook\"}, got " +
                   describe(v.node));
     }
-    Fields f(*this, v, {"type", "min_severity", "url", "format", "argv", "timeout", "retries"});
+    Fields f(*this, v,
+             {"type", "name", "min_severity", "url", "ca_file", "headers", "format", "argv",
+              "timeout", "retries"});
     const auto type = f.get("type");
     if (!type) fail(v, "a sink needs a type: log, file, webhook, alertmanager or command");
     AlertSinkConfig s;
@@ -663,6 +711,9 @@ class Parser {
       }
     };
     only("url", http, "webhook and alertmanager");
+    only("ca_file", http, "webhook and alertmanager");
+    only("name", http || s.kind == AlertSinkKind::kCommand, "webhook, alertmanager and command");
+    only("headers", http, "webhook and alertmanager");
     only("retries", http, "webhook and alertmanager");
     only("format", s.kind == AlertSinkKind::kWebhook, "webhook");
     only("argv", s.kind == AlertSinkKind::kCommand, "command");
@@ -687,12 +738,9 @@ class Parser {
       const auto url = f.get("url");
       if (!url) fail(v, "a " + kind + " sink needs a url: key (e.g. http://127.0.0.1:9093)");
       s.url = string(*url);
-      if (s.url.rfind("https://", 0) == 0) {
-        fail(*url, shown(s.url) +
-                       ": https is not supported for alert sinks yet; use http:// "
-                       "(e.g. through a local relay)");
+      if (s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0) {
+        fail(*url, shown(s.url) + " must start with https:// or http://");
       }
-      if (s.url.rfind("http://", 0) != 0) fail(*url, shown(s.url) + " must start with http://");
       checkStatus(*url, checkHttpUrl(s.url));
       if (s.url.find('@') != std::string::npos) {
         fail(*url,
@@ -700,10 +748,36 @@ class Parser {
              "the path or use a relay");
       }
     }
+    if (auto x = f.get("ca_file")) {
+      s.ca_file = nonEmptyString(*x);
+      if (s.url.rfind("https://", 0) != 0) {
+        fail(*x, "ca_file is for https URLs, and this sink's url is " + shown(s.url));
+      }
+    }
+    if (auto x = f.get("headers")) s.headers = sinkHeaders(*x);
     if (auto x = f.get("format")) {
       s.format = string(*x);
-      if (s.format != "json" && s.format != "slack") {
-        fail(*x, shown(s.format) + " is not a webhook format; use json or slack");
+      static constexpr std::string_view kFormats[] = {"json", "slack", "discord", "ntfy",
+                                                      "msteams"};
+      if (std::find(std::begin(kFormats), std::end(kFormats), s.format) == std::end(kFormats)) {
+        fail(*x, shown(s.format) +
+                     " is not a webhook format; use json, slack, discord, ntfy or msteams");
+      }
+      if (s.format == "ntfy") {
+        const size_t authority = s.url.find("://") + 3;
+        std::string path = s.url.substr(std::min(s.url.find('/', authority), s.url.size()));
+        path = path.substr(0, path.find('?'));
+        while (!path.empty() && path.back() == '/') path.pop_back();
+        if (path.empty()) {
+          fail(*x, "an ntfy sink's url ends with the topic, e.g. https://ntfy.sh/medic-alerts");
+        }
+      }
+    }
+    if (auto x = f.get("name")) {
+      s.name = string(*x);
+      if (!isNamePart(s.name)) {
+        fail(*x, shown(s.name) +
+                     " is not a sink name; use letters, digits, '_', '.' or '-' (e.g. slack-ops)");
       }
     }
     if (s.kind == AlertSinkKind::kCommand) {
@@ -753,6 +827,26 @@ class Parser {
     return e;
   }
 
+  /// Default names ("webhook", "webhook_2", ...; "log" and "file") and a check that every name
+  /// is used once.
+  void nameSinks(std::vector<AlertSinkConfig>& sinks, const std::vector<Value>& items) const {
+    std::map<AlertSinkKind, int> seen;
+    for (auto& s : sinks) {
+      if (!s.name.empty()) continue;
+      const int n = ++seen[s.kind];
+      s.name = toString(s.kind);
+      if (n > 1) s.name += "_" + std::to_string(n);
+    }
+    std::set<std::string> names = {"log", "file"};
+    for (size_t i = 0; i < sinks.size(); ++i) {
+      const auto& s = sinks[i];
+      if (s.kind == AlertSinkKind::kLog || s.kind == AlertSinkKind::kFile) continue;
+      if (!names.insert(s.name).second) {
+        fail(items[i], "a second sink named " + shown(s.name) + "; give each sink its own name: key");
+      }
+    }
+  }
+
   AlertsConfig alerts(const Value& v) const {
     const Fields f(*this, v, {"sinks"});
     AlertsConfig a;
@@ -771,6 +865,7 @@ class Parser {
         }
         a.sinks.push_back(std::move(s));
       }
+      nameSinks(a.sinks, list(*x));
     }
     return a;
   }

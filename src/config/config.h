@@ -174,13 +174,30 @@ inline const char* toString(AlertSinkKind kind) {
   return "log";
 }
 
+/// A request header of a webhook or Alertmanager sink. Its value is text, or is read from a file
+/// or the environment when the sink is built (alerts/configure.cc), so a secret never sits in
+/// medic.yaml. Values are never logged, shown in the status or stored as evidence.
+struct SinkHeader {
+  enum class Source { kText, kFile, kEnv };
+  std::string name;
+  Source source = Source::kText;
+  std::string value;   ///< kText: the value; kFile: the path; kEnv: the variable's name
+  std::string origin;  ///< "medic.yaml:14: alerts.sinks[0].headers.Authorization", for messages
+};
+
 struct AlertSinkConfig {
   AlertSinkKind kind = AlertSinkKind::kLog;
+  /// `name:`, else the type, with "_2", "_3", ... for a second and third sink of one type. Names
+  /// are unique; counters, metrics and `medic alert test --sink NAME` use them.
+  std::string name;
   /// "info", "warning" or "critical": the least severe alert this sink gets. Defaults: log info,
   /// file critical (and only critical), webhook/alertmanager/command warning.
   std::string min_severity;
-  std::string url;                ///< webhook, alertmanager: http://host:port[/path]
-  std::string format = "json";    ///< webhook: "json" or "slack"
+  std::string url;                ///< webhook, alertmanager: http[s]://host[:port][/path]
+  std::string ca_file;            ///< https: trust only this PEM CA file (default: system CAs)
+  std::vector<SinkHeader> headers;  ///< webhook, alertmanager: sent with every request
+  /// webhook: "json", "slack", "discord", "ntfy" or "msteams" (alerts/sinks/webhook_sink.h)
+  std::string format = "json";
   std::vector<std::string> argv;  ///< command: program and arguments (never a shell string)
   Millis timeout{5000};           ///< webhook/alertmanager per attempt; command: until killed
   int retries = 3;                ///< webhook, alertmanager: attempts after the first

@@ -14,7 +14,12 @@ namespace {
 nlohmann::json sinksKey(const config::AlertsConfig& alerts) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& s : alerts.sinks) {
+    nlohmann::json headers = nlohmann::json::array();  // the references, never the values
+    for (const auto& h : s.headers) headers.push_back({h.name, static_cast<int>(h.source), h.value});
     out.push_back({{"kind", config::toString(s.kind)},
+                   {"name", s.name},
+                   {"ca_file", s.ca_file},
+                   {"headers", headers},
                    {"min_severity", s.min_severity},
                    {"url", s.url},
                    {"format", s.format},

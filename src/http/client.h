@@ -1,6 +1,7 @@
 #pragma once
-/// A small blocking HTTP client for the CLI commands that talk to the daemon (recover, status, ...).
-/// Every call has a deadline; errors come back as values naming the URL and what to do.
+/// How CLI commands talk to the daemon (recover, status, ...): blocking calls through medic's one
+/// HTTP client (http_client/client.h), so an https daemon URL works too. Every call has a
+/// deadline; errors come back as values naming the URL and what to do.
 
 #include <string>
 
@@ -14,7 +15,7 @@ struct ClientResponse {
   std::string body;
 };
 
-/// base_url: "http://127.0.0.1:8080". token: sent as a bearer token when not empty.
+/// base_url: "http://127.0.0.1:8080" (or https://, verified against the system CAs). token: sent as a bearer token when not empty.
 Result<ClientResponse> request(const std::string& base_url, const std::string& method,
                                const std::string& path, const std::string& body,
                                const std::string& token, Millis timeout = Millis(10'000));

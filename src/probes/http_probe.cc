@@ -9,20 +9,18 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/url/parse.hpp>
 
 #include "evidence/evidence.h"
 #include "evidence/redact.h"
+#include "http_client/client.h"
+#include "http_client/tls.h"
 #include "probes/address_policy.h"
 #include "probes/probe.h"
 
 namespace medic::probes {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 
@@ -31,56 +29,9 @@ namespace {
 constexpr size_t kBodyLimit = 1 << 20;  // bodies beyond 1 MiB are a failed probe, not a memory spike
 constexpr size_t kExcerpt = 512;
 
-struct Target {
-  bool tls = false;
-  std::string host;
-  std::string port;
-  std::string path;
-};
-
-std::optional<Target> parseTarget(const std::string& url, std::string& error) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) {
-    error = "not a URL: " + url;
-    return std::nullopt;
-  }
-  Target t;
-  auto scheme = parsed->scheme();
-  if (scheme == "http") {
-    t.port = "80";
-  } else if (scheme == "https") {
-    t.tls = true;
-    t.port = "443";
-  } else {
-    error = "only http and https URLs are probed, not " + std::string(scheme);
-    return std::nullopt;
-  }
-  t.host = std::string(parsed->host_address());
-  if (!t.host.empty() && t.host.front() == '[') t.host = t.host.substr(1, t.host.size() - 2);
-  if (parsed->has_port()) t.port = std::string(parsed->port());
-  t.path = std::string(parsed->encoded_target());
-  if (t.path.empty()) t.path = "/";
-  return t;
-}
-
-/// Shared by plain and TLS streams: write the request, read the response.
-template <class Stream>
-asio::awaitable<void> exchange(Stream& stream, const Target& t, ProbeOutcome& out,
-                               const config::ProbeConfig& probe) {
-  http::request<http::empty_body> req{http::verb::get, t.path, 11};
-  req.set(http::field::host, t.host);
-  req.set(http::field::user_agent, "medic-probe/" MEDIC_VERSION);
-  req.set(http::field::connection, "close");
-  for (const auto& [name, value] : probe.headers) req.set(name, value);
-  co_await http::async_write(stream, req, asio::use_awaitable);
-
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(kBodyLimit);
-  parser.header_limit(16 * 1024);
-  co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
-  auto& res = parser.get();
-
+/// Judges the answer: status and body against what the probe expects, the evidence in `out`.
+void judge(const http::response<http::string_body>& res, ProbeOutcome& out,
+           const config::ProbeConfig& probe) {
   const int status = static_cast<int>(res.result_int());
   const std::string& body = res.body();
   nlohmann::json headers = nlohmann::json::object();
@@ -110,7 +61,7 @@ asio::awaitable<void> exchange(Stream& stream, const Target& t, ProbeOutcome& ou
   }
 }
 
-asio::awaitable<void> attempt(const config::ProbeConfig& probe, const Target& t,
+asio::awaitable<void> attempt(const config::ProbeConfig& probe, const http_client::Url& t,
                               ProbeOutcome& out) {
   auto ex = co_await asio::this_coro::executor;
   try {
@@ -130,23 +81,27 @@ asio::awaitable<void> attempt(const config::ProbeConfig& probe, const Target& t,
       co_return;
     }
     out.data["address"] = allowed.front().address().to_string();
-    if (!t.tls) {
-      beast::tcp_stream stream(ex);
-      co_await stream.async_connect(allowed, asio::use_awaitable);
-      co_await exchange(stream, t, out, probe);
-      beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    } else {
-      asio::ssl::context ctx(asio::ssl::context::tls_client);
-      ctx.set_default_verify_paths();
-      ctx.set_verify_mode(asio::ssl::verify_peer);
-      beast::ssl_stream<beast::tcp_stream> stream(ex, ctx);
-      SSL_set_tlsext_host_name(stream.native_handle(), t.host.c_str());
-      stream.set_verify_callback(asio::ssl::host_name_verification(t.host));
-      co_await beast::get_lowest_layer(stream).async_connect(allowed, asio::use_awaitable);
-      co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
-      co_await exchange(stream, t, out, probe);
+    auto req = http_client::makeRequest(http::verb::get, t, "medic-probe/" MEDIC_VERSION);
+    for (const auto& [name, value] : probe.headers) req.set(name, value);
+    http_client::ResponseParser parser;
+    parser.body_limit(kBodyLimit);
+    parser.header_limit(16 * 1024);
+    std::optional<asio::ssl::context> tls;
+    if (t.tls) {
+      tls.emplace(asio::ssl::context::tls_client);
+      if (auto st = http_client::configureTls(*tls); !st) {
+        out.summary = st.error().message;
+        out.data["error"] = out.summary;
+        co_return;
+      }
     }
+    if (auto failed = co_await http_client::exchange(t, allowed, tls ? &*tls : nullptr, req, parser)) {
+      out.ok = false;
+      out.summary = failed->describe(t);
+      out.data["error"] = out.summary;
+      co_return;
+    }
+    judge(parser.get(), out, probe);
   } catch (const boost::system::system_error& e) {
     out.ok = false;
     out.summary = e.code().message();
@@ -161,11 +116,10 @@ asio::awaitable<ProbeOutcome> runHttpProbe(const config::ProbeConfig& probe) {
   out.data = {{"url", probe.url}, {"timeout_ms", probe.timeout.count()}};
   // What was sent, as evidence; makeEvidence redacts Authorization, Cookie and other secret names.
   if (!probe.headers.empty()) out.data["request_headers"] = probe.headers;
-  std::string error;
-  auto target = parseTarget(probe.url, error);
+  auto target = http_client::parseUrl(probe.url);
   if (!target) {
-    out.summary = error;
-    out.data["error"] = error;
+    out.summary = target.error().message;
+    out.data["error"] = out.summary;
     co_return out;
   }
   auto ex = co_await asio::this_coro::executor;

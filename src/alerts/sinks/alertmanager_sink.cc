@@ -50,10 +50,11 @@ nlohmann::json alertmanagerPayload(const Alert& alert, const std::string& instan
 AlertmanagerSink::AlertmanagerSink(HttpTarget base, RetryPolicy policy, std::string instance)
     : target_(std::move(base)), policy_(policy), instance_(std::move(instance)) {
   if (instance_.empty()) instance_ = hostName();
-  std::string prefix = target_.target;
+  std::string prefix = target_.url.target;
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  target_.target = prefix + "/api/v2/alerts";
-  target_.url = "http://" + target_.host_header + target_.target;
+  target_.url.target = prefix + "/api/v2/alerts";
+  target_.shown = (target_.url.tls ? "https://" : "http://") + target_.url.authority +
+                  target_.url.target;
 }
 
 boost::asio::awaitable<Status> AlertmanagerSink::deliver(const Alert& alert, const SinkContext&) {

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 
 #include "alerts/alert_queue.h"
 #include "alerts/configure.h"
@@ -80,6 +83,81 @@ TEST(WebhookPayload, SlackFormatIsOneTextField) {
       << resolved.dump();
 }
 
+TEST(WebhookPayload, DiscordFormatIsContentThatPingsNobody) {
+  const auto j = webhookPayload(sample(), WebhookFormat::kDiscord);
+  EXPECT_EQ(j, nlohmann::json({{"content",
+                                "\U0001F534 [CRITICAL] webui: webui failed — exited with code "
+                                "137;\nrestarting"},
+                               {"allowed_mentions", {{"parse", nlohmann::json::array()}}}}));
+  Alert long_text = sample();
+  long_text.text = std::string(2500, 'x');
+  const std::string content = webhookPayload(long_text, WebhookFormat::kDiscord)["content"];
+  // Discord refuses content over 2000 characters (code points, not bytes).
+  const auto points = std::count_if(content.begin(), content.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  });
+  EXPECT_EQ(points, 2000);
+  const auto resolved = webhookPayload(sample(AlertState::kResolved), WebhookFormat::kDiscord);
+  EXPECT_EQ(resolved["content"].get<std::string>().rfind("\u2705 [RESOLVED] webui: webui failed", 0),
+            0u);
+}
+
+TEST(WebhookPayload, NtfyFormatIsNtfysJsonPublish) {
+  const auto j = webhookPayload(sample(), WebhookFormat::kNtfy, "medic-alerts");
+  EXPECT_EQ(j, nlohmann::json({{"topic", "medic-alerts"},
+                               {"title", "[CRITICAL] webui: webui failed"},
+                               {"message", "exited with code 137;\nrestarting"},
+                               {"priority", 5},
+                               {"tags", {"rotating_light"}}}));
+  Alert warning = sample();
+  warning.severity = Severity::kWarning;
+  warning.text.clear();
+  const auto w = webhookPayload(warning, WebhookFormat::kNtfy, "t");
+  EXPECT_EQ(w["priority"], 4);
+  EXPECT_EQ(w["tags"], nlohmann::json({"warning"}));
+  EXPECT_EQ(w["message"], "webui failed") << "ntfy needs a message: the title stands in";
+  const auto resolved = webhookPayload(sample(AlertState::kResolved), WebhookFormat::kNtfy, "t");
+  EXPECT_EQ(resolved["title"], "[RESOLVED] webui: webui failed");
+  EXPECT_EQ(resolved["priority"], 3);
+  EXPECT_EQ(resolved["tags"], nlohmann::json({"white_check_mark"}));
+}
+
+TEST(WebhookPayload, MsTeamsFormatIsAnAdaptiveCardMessage) {
+  const auto j = webhookPayload(sample(), WebhookFormat::kMsTeams);
+  EXPECT_EQ(j["type"], "message");
+  ASSERT_EQ(j["attachments"].size(), 1u);
+  const auto& att = j["attachments"][0];
+  EXPECT_EQ(att["contentType"], "application/vnd.microsoft.card.adaptive");
+  EXPECT_TRUE(att.contains("contentUrl") && att["contentUrl"].is_null());
+  const auto& card = att["content"];
+  EXPECT_EQ(card["$schema"], "http://adaptivecards.io/schemas/adaptive-card.json");
+  EXPECT_EQ(card["type"], "AdaptiveCard");
+  EXPECT_EQ(card["version"], "1.2");
+  ASSERT_EQ(card["body"].size(), 3u);
+  EXPECT_EQ(card["body"][0], nlohmann::json({{"type", "TextBlock"},
+                                             {"text", "\U0001F534 [CRITICAL] webui: webui failed"},
+                                             {"weight", "Bolder"},
+                                             {"size", "Medium"},
+                                             {"color", "Attention"},
+                                             {"wrap", true}}));
+  EXPECT_EQ(card["body"][1]["text"], "exited with code 137;\nrestarting");
+  EXPECT_EQ(card["body"][2]["type"], "FactSet");
+  EXPECT_EQ(card["body"][2]["facts"][0], nlohmann::json({{"title", "Service"}, {"value", "webui"}}));
+  EXPECT_EQ(card["body"][2]["facts"][3],
+            nlohmann::json({{"title", "Since"}, {"value", "2027-01-15T08:00:00.123Z"}}));
+  const auto resolved = webhookPayload(sample(AlertState::kResolved), WebhookFormat::kMsTeams);
+  EXPECT_EQ(resolved["attachments"][0]["content"]["body"][0]["color"], "Good");
+}
+
+TEST(WebhookPayload, EveryConfigFormatNameParses) {
+  EXPECT_EQ(parseWebhookFormat("json"), WebhookFormat::kJson);
+  EXPECT_EQ(parseWebhookFormat("slack"), WebhookFormat::kSlack);
+  EXPECT_EQ(parseWebhookFormat("discord"), WebhookFormat::kDiscord);
+  EXPECT_EQ(parseWebhookFormat("ntfy"), WebhookFormat::kNtfy);
+  EXPECT_EQ(parseWebhookFormat("msteams"), WebhookFormat::kMsTeams);
+  EXPECT_EQ(parseWebhookFormat("teams"), std::nullopt);
+}
+
 TEST(AlertmanagerPayload, HasTheV2ShapeAndEndsAtOnlyWhenResolved) {
   Alert a = sample();
   a.labels = {{"team", "web"}, {"bad-name", "x"}, {"severity", "spoofed"}, {"n", 5}};
@@ -114,22 +192,31 @@ TEST(AlertmanagerPayload, HostWideAlertsHaveNoServiceLabel) {
 TEST(HttpTarget, ParsesHostPortAndPath) {
   auto t = parseHttpTarget("http://127.0.0.1:9093/hooks/medic?x=1");
   ASSERT_TRUE(t) << t.error().message;
-  EXPECT_EQ(t->host, "127.0.0.1");
-  EXPECT_EQ(t->port, "9093");
-  EXPECT_EQ(t->target, "/hooks/medic?x=1");
+  EXPECT_FALSE(t->url.tls);
+  EXPECT_EQ(t->url.host, "127.0.0.1");
+  EXPECT_EQ(t->url.port, "9093");
+  EXPECT_EQ(t->url.target, "/hooks/medic?x=1");
+  EXPECT_EQ(t->shown, "http://127.0.0.1:9093/…") << "a webhook's path may be its secret";
+  EXPECT_EQ(t->tls, nullptr);
   auto bare = parseHttpTarget("http://alerts.internal");
   ASSERT_TRUE(bare);
-  EXPECT_EQ(bare->port, "80");
-  EXPECT_EQ(bare->target, "/");
+  EXPECT_EQ(bare->url.port, "80");
+  EXPECT_EQ(bare->url.target, "/");
   auto v6 = parseHttpTarget("http://[::1]:8080/x");
   ASSERT_TRUE(v6);
-  EXPECT_EQ(v6->host, "::1");
-  EXPECT_EQ(v6->host_header, "[::1]:8080");
+  EXPECT_EQ(v6->url.host, "::1");
+  EXPECT_EQ(v6->url.authority, "[::1]:8080");
+  auto tls = parseHttpTarget("https://hooks.slack.com/services/T0/B0/XXXX");
+  ASSERT_TRUE(tls) << tls.error().message;
+  EXPECT_TRUE(tls->url.tls);
+  EXPECT_EQ(tls->url.port, "443");
+  EXPECT_NE(tls->tls, nullptr) << "https loads the system CA store once, when the sink is built";
+  EXPECT_EQ(tls->shown, "https://hooks.slack.com/…");
 }
 
 TEST(HttpTarget, RefusesWhatItCannotSendSafely) {
   for (const char* url :
-       {"https://127.0.0.1/x", "ftp://127.0.0.1/", "http://user:pw@127.0.0.1/",
+       {"ftp://127.0.0.1/", "http://user:pw@127.0.0.1/", "https://user@127.0.0.1/",
         "http://127.0.0.1:0/", "http://127.0.0.1:99999/", "http:///x", "http://127.0.0.1/#frag"}) {
     auto t = parseHttpTarget(url);
     EXPECT_FALSE(t) << url;
@@ -137,6 +224,87 @@ TEST(HttpTarget, RefusesWhatItCannotSendSafely) {
       EXPECT_EQ(t.error().kind, ErrorKind::kBadRequest) << url;
     }
   }
+}
+
+TEST(HttpTarget, ACaFileThatCannotBeLoadedIsAConfigError) {
+  TempDir dir;
+  auto missing = parseHttpTarget("https://127.0.0.1:8443/", (dir.path() / "nope.pem").string());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, ErrorKind::kConfig);
+  EXPECT_NE(missing.error().message.find("cannot load the CA file " +
+                                         (dir.path() / "nope.pem").string()),
+            std::string::npos)
+      << missing.error().message;
+  std::ofstream(dir.path() / "garbage.pem") << "not a certificate\n";
+  EXPECT_FALSE(parseHttpTarget("https://127.0.0.1:8443/", (dir.path() / "garbage.pem").string()));
+}
+
+// ---- header values ----
+
+config::SinkHeader header(const std::string& name, config::SinkHeader::Source source,
+                          const std::string& value) {
+  return {name, source, value, "medic.yaml:9: alerts.sinks[0].headers." + name};
+}
+
+TEST(SinkHeaders, TextFileAndEnvironmentValues) {
+  using Source = config::SinkHeader::Source;
+  TempDir dir;
+  std::ofstream(dir.path() / "token") << "Bearer s3cret-from-file\n";
+  ::setenv("MEDIC_TEST_HOOK_KEY", "key-from-env", 1);
+  auto got = resolveHeaders({header("X-Team", Source::kText, "web"),
+                             header("Authorization", Source::kFile, (dir.path() / "token").string()),
+                             header("X-Api-Key", Source::kEnv, "MEDIC_TEST_HOOK_KEY")});
+  ::unsetenv("MEDIC_TEST_HOOK_KEY");
+  ASSERT_TRUE(got) << got.error().message;
+  ASSERT_EQ(got->size(), 3u);
+  EXPECT_EQ((*got)[0], std::make_pair(std::string("X-Team"), std::string("web")));
+  EXPECT_EQ((*got)[1].second, "Bearer s3cret-from-file") << "the file's trailing newline is dropped";
+  EXPECT_EQ((*got)[2].second, "key-from-env");
+}
+
+TEST(SinkHeaders, MissingOrBadValuesNameWhereTheyCameFromNeverTheValue) {
+  using Source = config::SinkHeader::Source;
+  TempDir dir;
+  ::unsetenv("MEDIC_TEST_UNSET");
+  auto unset = resolveHeaders({header("X-Api-Key", Source::kEnv, "MEDIC_TEST_UNSET")});
+  ASSERT_FALSE(unset);
+  EXPECT_EQ(unset.error().kind, ErrorKind::kConfig);
+  EXPECT_EQ(unset.error().message.rfind("medic.yaml:9: alerts.sinks[0].headers.X-Api-Key: "
+                                        "environment variable MEDIC_TEST_UNSET is not set",
+                                        0),
+            0u)
+      << unset.error().message;
+  auto missing = resolveHeaders({header("Authorization", Source::kFile, "/nonexistent/token")});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("cannot read /nonexistent/token"), std::string::npos);
+  std::ofstream(dir.path() / "two-lines") << "Bearer top-secret\nsecond line\n";
+  auto lines = resolveHeaders({header("Authorization", Source::kFile,
+                                      (dir.path() / "two-lines").string())});
+  ASSERT_FALSE(lines);
+  EXPECT_NE(lines.error().message.find("spans lines"), std::string::npos);
+  EXPECT_EQ(lines.error().message.find("top-secret"), std::string::npos)
+      << "a secret never reaches a message";
+  std::ofstream(dir.path() / "empty") << "\n";
+  EXPECT_FALSE(resolveHeaders({header("Authorization", Source::kFile,
+                                      (dir.path() / "empty").string())}));
+}
+
+TEST(BuildSink, NamesTheSinkAndLineWhenItCannotBeBuilt) {
+  config::AlertSinkConfig s;
+  s.kind = config::AlertSinkKind::kWebhook;
+  s.name = "slack-ops";
+  s.line = 12;
+  s.url = "https://hooks.example/x";
+  s.headers = {header("Authorization", config::SinkHeader::Source::kEnv, "MEDIC_TEST_UNSET")};
+  ::unsetenv("MEDIC_TEST_UNSET");
+  auto sink = buildSink(s);
+  ASSERT_FALSE(sink);
+  EXPECT_EQ(sink.error().kind, ErrorKind::kConfig);
+  EXPECT_EQ(sink.error().message.rfind("alert sink 'slack-ops' (alerts.sinks, line 12): "
+                                       "medic.yaml:9: alerts.sinks[0].headers.Authorization: ",
+                                       0),
+            0u)
+      << sink.error().message;
 }
 
 // ---- files ----

@@ -435,13 +435,15 @@ TEST(ConfigAlerts, MistakesNameTheLineAndKey) {
               StartsWith("medic.yaml:3: alerts.sinks[0]: a sink needs a type"));
   EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - type: webhook\n"),
               StartsWith("medic.yaml:3: alerts.sinks[0]: a webhook sink needs a url"));
-  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: https://hooks.example/x}\n"),
-              AllOf(StartsWith("medic.yaml:3: alerts.sinks[0].url:"), HasSubstr("https")));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: ftp://hooks.example/x}\n"),
+              AllOf(StartsWith("medic.yaml:3: alerts.sinks[0].url:"),
+                    HasSubstr("must start with https:// or http://")));
   EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: \"http://u:p@127.0.0.1/\"}\n"),
               HasSubstr("credentials in the URL are refused"));
   EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: http://127.0.0.1/, "
                       "format: teams}\n"),
-              HasSubstr("'teams' is not a webhook format; use json or slack"));
+              HasSubstr("'teams' is not a webhook format; use json, slack, discord, ntfy or "
+                        "msteams"));
   EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: log, min_severity: urgent}\n"),
               HasSubstr("'urgent' is not a severity; use info, warning or critical"));
   EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: file, min_severity: warning}\n"),
@@ -456,6 +458,88 @@ TEST(ConfigAlerts, MistakesNameTheLineAndKey) {
               StartsWith("medic.yaml:4: alerts.sinks[1]: a second log sink"));
   EXPECT_THAT(errorOf("alerts:\n  sink: []\n"),
               StartsWith("medic.yaml:2: alerts.sink: unknown key (did you mean 'sinks'?)"));
+}
+
+TEST(ConfigAlerts, HttpsSinksWithACaFileHeadersFormatsAndNames) {
+  const Config c = parseConfig(R"(
+alerts:
+  sinks:
+    - type: webhook
+      name: slack-ops
+      url: https://hooks.slack.com/services/T0/B0/XXXX
+      format: slack
+    - type: webhook
+      url: https://hooks.internal:8443/medic
+      ca_file: /etc/medic/internal-ca.pem
+      format: msteams
+      headers:
+        Authorization: {file: /etc/medic/hook-token}
+        X-Api-Key: {env: MEDIC_HOOK_KEY}
+        X-Team: web
+    - {type: webhook, url: "https://ntfy.example/medic-alerts", format: ntfy}
+    - {type: webhook, url: "https://discord.com/api/webhooks/1/abc", format: discord}
+    - {type: alertmanager, url: https://am.internal, headers: {Authorization: {env: AM_AUTH}}}
+)",
+                               "medic.yaml");
+  const auto& s = c.alerts.sinks;
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_EQ(s[0].name, "slack-ops");
+  EXPECT_EQ(s[1].name, "webhook") << "unnamed sinks are named by type, counting from the second";
+  EXPECT_EQ(s[2].name, "webhook_2");
+  EXPECT_EQ(s[3].name, "webhook_3");
+  EXPECT_EQ(s[4].name, "alertmanager");
+  EXPECT_EQ(s[1].ca_file, "/etc/medic/internal-ca.pem");
+  EXPECT_EQ(s[1].format, "msteams");
+  EXPECT_EQ(s[2].format, "ntfy");
+  EXPECT_EQ(s[3].format, "discord");
+  ASSERT_EQ(s[1].headers.size(), 3u);
+  using Source = SinkHeader::Source;
+  EXPECT_EQ(s[1].headers[0].name, "Authorization");
+  EXPECT_EQ(s[1].headers[0].source, Source::kFile);
+  EXPECT_EQ(s[1].headers[0].value, "/etc/medic/hook-token");
+  EXPECT_EQ(s[1].headers[0].origin, "medic.yaml:13: alerts.sinks[1].headers.Authorization");
+  EXPECT_EQ(s[1].headers[1].source, Source::kEnv);
+  EXPECT_EQ(s[1].headers[1].value, "MEDIC_HOOK_KEY");
+  EXPECT_EQ(s[1].headers[2].source, Source::kText);
+  EXPECT_EQ(s[1].headers[2].value, "web");
+  EXPECT_EQ(s[4].headers.at(0).value, "AM_AUTH");
+}
+
+TEST(ConfigAlerts, HttpsSinkMistakesNameTheLineAndKey) {
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: http://127.0.0.1/, "
+                      "ca_file: /ca.pem}\n"),
+              AllOf(StartsWith("medic.yaml:3: alerts.sinks[0].ca_file: ca_file is for https"),
+                    HasSubstr("http://127.0.0.1/")));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: command, argv: [x], ca_file: /ca.pem}\n"),
+              StartsWith("medic.yaml:3: alerts.sinks[0].ca_file: applies only to webhook and "
+                         "alertmanager sinks"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - type: webhook\n      url: https://h/x\n"
+                      "      headers:\n        Authorization: {file: /a, env: B}\n"),
+              AllOf(StartsWith("medic.yaml:6: alerts.sinks[0].headers.Authorization: "),
+                    HasSubstr("exactly one of file and env")));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - type: webhook\n      url: https://h/x\n"
+                      "      headers:\n        Authorization: {vault: x}\n"),
+              StartsWith("medic.yaml:6: alerts.sinks[0].headers.Authorization.vault: unknown key"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - type: webhook\n      url: https://h/x\n"
+                      "      headers:\n        X-Key: {env: \"A B\"}\n"),
+              AllOf(StartsWith("medic.yaml:6: alerts.sinks[0].headers.X-Key.env: "),
+                    HasSubstr("is not an environment variable name")));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - type: webhook\n      url: https://h/x\n"
+                      "      headers:\n        Content-Type: text/plain\n"),
+              StartsWith("medic.yaml:6: alerts.sinks[0].headers.Content-Type: medic sets "
+                         "Content-Type itself"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: https://a/x, name: ops}\n"
+                      "    - {type: webhook, url: https://b/x, name: ops}\n"),
+              AllOf(StartsWith("medic.yaml:4: alerts.sinks[1]: a second sink named 'ops'")));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: https://a/x, name: \"a b\"}\n"),
+              HasSubstr("'a b' is not a sink name"));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: webhook, url: \"https://ntfy.sh/\", "
+                      "format: ntfy}\n"),
+              AllOf(StartsWith("medic.yaml:3: alerts.sinks[0].format: "),
+                    HasSubstr("ends with the topic")));
+  EXPECT_THAT(errorOf("alerts:\n  sinks:\n    - {type: log, name: x}\n"),
+              StartsWith("medic.yaml:3: alerts.sinks[0].name: applies only to webhook, "
+                         "alertmanager and command sinks"));
 }
 
 TEST(ConfigAlerts, CommandsAreArgvListsNeverShellStrings) {
