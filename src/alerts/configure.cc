@@ -50,7 +50,8 @@ Status addConfiguredSinks(AlertQueue& queue, const config::AlertsConfig& alerts,
         sink = std::make_unique<WebhookSink>(
             *target, s.format == "slack" ? WebhookFormat::kSlack : WebhookFormat::kJson, policy);
       } else {
-        sink = std::make_unique<AlertmanagerSink>(*target, policy);
+        sink = std::make_unique<AlertmanagerSink>(*target, policy,
+                                                  AlertmanagerOrigin{"", alerts.dashboard_url});
       }
     }
     queue.addSink(std::move(name), min, std::move(sink));

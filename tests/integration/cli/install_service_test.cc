@@ -131,7 +131,7 @@ TEST(InstallService, MedicWorksWithOnlyTheCapabilitiesTheUnitKeeps) {
   auto baseline = with({"baseline"});
   EXPECT_EQ(baseline.exit_code, 0) << bounding << ": " << baseline.describe() << baseline.out;
   EXPECT_TRUE(std::filesystem::exists(state)) << "the state dir was not written";
-  ASSERT_TRUE(waitFor([&] { return c.get("/health").status == 200; }, 10s, 50ms));
+  ASSERT_TRUE(waitFor([&] { return c.health() == "healthy"; }, 20s, 100ms)) << c.health();
   auto check = with({"check"});
   EXPECT_EQ(check.exit_code, 0) << bounding << ": " << check.describe() << check.out;
   EXPECT_TRUE(std::filesystem::exists(marker)) << "the command probe did not run";
