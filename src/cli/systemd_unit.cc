@@ -46,8 +46,8 @@ std::string systemdUnit(const UnitOptions& o) {
       R"([Unit]
 Description=medic: keeps the services on this Docker host alive, with evidence
 Documentation=man:medic(1)
-# Wants=, not Requires=: when the engine stops, medic stays up to report it (engine_unreachable)
-# and reconnects when it is back; where there is no docker.service these order nothing.
+# Wants=, not a hard dependency: when the engine stops, medic stays up to report it
+# (engine_unreachable) and reconnects when it is back; without docker.service they order nothing.
 Wants=docker.service network-online.target
 After=docker.service docker.socket containerd.service network-online.target
 
@@ -62,7 +62,7 @@ WatchdogSec={watchdog}
 TimeoutStopSec=30
 {state_lines}UMask=0077
 LimitNOFILE=65536
-# Hardening (`systemd-analyze security medic`: 2.1 OK). medic runs as root to reach the Docker
+# Hardening (rated by `systemd-analyze security medic`). medic runs as root to reach the Docker
 # socket (owned by root) and writes only its state dir. No capability is kept but binding a port
 # below 1024: root still owns the socket, the state dir and its children's files, but cannot
 # override permissions, trace or signal other users' processes, or change the system. Command

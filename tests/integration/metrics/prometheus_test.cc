@@ -71,9 +71,10 @@ struct RealisticMetrics {
     snapshot.engine_reachable = true;
     snapshot.alerts_firing = {{"warning", 2}};
     snapshot.services = {
-        {"webui", "healthy", true, 3.25, 25165824.0},
-        {"db", "recovering", false, 0.5, 104857600.0},
-        {"odd \"name\"\\with\nnewline", "unknown", false, std::nullopt, std::nullopt},
+        {"webui", "healthy", true, 3.25, 25165824.0, 41.5},
+        {"db", "recovering", false, 0.5, 104857600.0, 7.0},
+        {"odd \"name\"\\with\nnewline", "unknown", false, std::nullopt, std::nullopt,
+         std::nullopt},
     };
     metrics.setSnapshotSource([this] { return snapshot; });
     metrics.recordDetection(0.04);

@@ -24,7 +24,7 @@ Snapshot twoServices() {
   snap.engine_reachable = true;
   snap.alerts_firing = {{"critical", 1}};
   ServiceSample webui{"webui", "recovering", false, 12.5, 52428800.0, 3.25};
-  ServiceSample db{"db", "healthy", true, std::nullopt, std::nullopt};
+  ServiceSample db{"db", "healthy", true, std::nullopt, std::nullopt, std::nullopt};
   snap.services = {webui, db};
   return snap;
 }
@@ -85,7 +85,7 @@ TEST(MedicMetrics, UnknownStateStillGetsItsOne) {
   MedicMetrics metrics({.version = "x", .service_states = {"healthy"}});
   metrics.setSnapshotSource([] {
     Snapshot snap;
-    snap.services = {{"a", "brand_new_state", false, std::nullopt, std::nullopt}};
+    snap.services = {{"a", "brand_new_state", false, std::nullopt, std::nullopt, std::nullopt}};
     return snap;
   });
   const std::string text = metrics.render();
