@@ -574,7 +574,8 @@ TEST(ConfigBad, UnknownTopLevelKeySuggestsTheNearMiss) {
   EXPECT_EQ(errorOf("listen: 127.0.0.1:8080\nlisten_adress: x\nlistne: 127.0.0.1:1\n"),
             "medic.yaml:2: listen_adress: unknown key; the keys allowed here are listen, docker, "
             "docker_timeout, state_dir, resync_interval, stall_timeout, shutdown_timeout, "
-            "log_level, select, defaults, services, endpoints, alerts, evidence, phases, deploy, channels");
+            "log_level, select, defaults, services, endpoints, alerts, evidence, phases, deploy, "
+            "channels, allowed_hosts, metrics_token_file, tls_cert_file, tls_key_file, external_url");
   EXPECT_EQ(errorOf("\nlistne: 127.0.0.1:1\n"),
             "medic.yaml:2: listne: unknown key (did you mean 'listen'?)");
 }
