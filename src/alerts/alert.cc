@@ -21,6 +21,10 @@ std::optional<Severity> parseSeverity(std::string_view text) {
   return std::nullopt;
 }
 
+std::string_view alertKind(std::string_view dedup_key) {
+  return dedup_key.substr(0, dedup_key.find(':'));
+}
+
 const char* toString(AlertState state) {
   return state == AlertState::kFiring ? "firing" : "resolved";
 }

@@ -28,7 +28,9 @@ const char* toString(AlertState state);
 /// (evidence::redactText) before they are stored or reach any sink; label values likewise (256
 /// bytes; numbers and booleans become text, other values are dropped).
 struct AlertSpec {
-  std::string dedup_key;  ///< same key while firing = the same alert (e.g. "failed:webui")
+  /// "KIND:SUBJECT": same key while firing = the same alert (e.g. "failed:webui"); the part before
+  /// the first ':' is the alert's kind (alertKind), which names it in Alertmanager.
+  std::string dedup_key;
   Severity severity = Severity::kWarning;
   std::string service;  ///< "" for host-wide alerts
   std::string title;    ///< short: "webui failed"
@@ -51,9 +53,16 @@ struct Alert {
   bool acked = false;
   int64_t fire_count = 1;  ///< how many times it was raised while firing
   nlohmann::json labels = nlohmann::json::object();
+  /// Set only on the copy sent to sinks when a firing alert got louder: the severity it had.
+  /// Sinks that key an alert's identity by severity (Alertmanager) end the old identity.
+  std::optional<Severity> replaces_severity;
 
   bool firing() const { return state == AlertState::kFiring; }
 };
+
+/// The kind of an alert: its dedup key up to the first ':' ("failed" for "failed:webui"), the
+/// whole key when it has none.
+std::string_view alertKind(std::string_view dedup_key);
 
 /// The alert as sinks and the API show it:
 /// {"id","dedup_key","severity","state","service","title","text","created","updated",

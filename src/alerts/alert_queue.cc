@@ -241,7 +241,11 @@ Result<Alert> AlertQueue::raise(const AlertSpec& spec, WallTime now) {
   const auto previous = firing_.find(spec.dedup_key);
   const bool was_firing = previous != firing_.end();
   const bool louder = was_firing && next.severity > previous->second.severity;
+  const Severity was_severity = was_firing ? previous->second.severity : next.severity;
   if (was_firing) {
+    // An alert keeps the highest severity it reached until it resolves: a quieter repeat must
+    // not split its identity in sinks that label by severity (Alertmanager).
+    next.severity = std::max(next.severity, was_severity);
     next.id = previous->second.id;
     next.created = previous->second.created;
     next.acked = previous->second.acked;
@@ -295,7 +299,12 @@ Result<Alert> AlertQueue::raise(const AlertSpec& spec, WallTime now) {
   }
   if (!next.labels.empty()) labels_[next.id] = next.labels;
   firing_[next.dedup_key] = next;
-  if (!was_firing || louder) route(next);
+  if (!was_firing) route(next);
+  if (louder) {
+    Alert routed = next;
+    routed.replaces_severity = was_severity;
+    route(routed);
+  }
   return next;
 }
 

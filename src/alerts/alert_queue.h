@@ -10,8 +10,9 @@
 /// own coroutine, so a dead webhook or a hung command delays neither the loop nor another sink.
 ///
 /// When sinks hear about an alert: when it starts firing, when it fires again with a higher
-/// severity, and when it resolves. Firing again at the same or lower severity only counts
-/// (fire_count); acknowledging changes no sink. Sinks that want it (Alertmanager) are also sent
+/// severity (that copy carries replaces_severity), and when it resolves. Firing again at the same
+/// or lower severity only counts (fire_count): a firing alert keeps the highest severity it
+/// reached. Acknowledging changes no sink. Sinks that want it (Alertmanager) are also sent
 /// every firing alert at start and every resend_interval.
 
 #include <array>

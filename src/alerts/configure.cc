@@ -16,7 +16,8 @@ std::filesystem::path criticalFilePath(const std::filesystem::path& state_dir) {
   return state_dir / "alerts" / "critical-failures.json";
 }
 
-Result<std::unique_ptr<Sink>> buildSink(const config::AlertSinkConfig& s) {
+Result<std::unique_ptr<Sink>> buildSink(const config::AlertSinkConfig& s,
+                                        const std::string& dashboard_url) {
   using config::AlertSinkKind;
   auto fail = [&s](const Error& e) {
     return Error::make(ErrorKind::kConfig, "alert sink '" + s.name + "' (alerts.sinks, line " +
@@ -35,7 +36,8 @@ Result<std::unique_ptr<Sink>> buildSink(const config::AlertSinkConfig& s) {
   if (!headers) return fail(headers.error());
   target->headers = std::move(*headers);
   if (s.kind == AlertSinkKind::kAlertmanager) {
-    return std::unique_ptr<Sink>(std::make_unique<AlertmanagerSink>(std::move(*target), policy));
+    return std::unique_ptr<Sink>(std::make_unique<AlertmanagerSink>(
+        std::move(*target), policy, AlertmanagerOrigin{"", dashboard_url}));
   }
   const auto format = parseWebhookFormat(s.format);
   if (!format) return fail(Error::make(ErrorKind::kConfig, "unknown format " + s.format));
@@ -55,10 +57,10 @@ Status addConfiguredSinks(AlertQueue& queue, const config::AlertsConfig& alerts,
 
   for (const auto& s : alerts.sinks) {
     if (s.kind == AlertSinkKind::kLog || s.kind == AlertSinkKind::kFile) continue;
-    auto sink = buildSink(s);
+    auto sink = buildSink(s, alerts.dashboard_url);
     if (!sink) return sink.error();
-    queue.addSink(s.name.empty() ? config::toString(s.kind) : s.name, parseSeverity(s.min_severity).value_or(Severity::kWarning),
-                  std::move(*sink));
+    queue.addSink(s.name.empty() ? config::toString(s.kind) : s.name,
+                  parseSeverity(s.min_severity).value_or(Severity::kWarning), std::move(*sink));
   }
   return okStatus();
 }

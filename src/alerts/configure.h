@@ -16,7 +16,9 @@ std::filesystem::path criticalFilePath(const std::filesystem::path& state_dir);
 /// The sink one webhook, alertmanager or command entry asks for: https targets get their CA store
 /// loaded and header values are read (files, environment) here. kConfig naming the sink, its
 /// line and what to fix.
-Result<std::unique_ptr<Sink>> buildSink(const config::AlertSinkConfig& sink);
+/// `dashboard_url`: where an Alertmanager alert's generatorURL points ("" = none).
+Result<std::unique_ptr<Sink>> buildSink(const config::AlertSinkConfig& sink,
+                                        const std::string& dashboard_url = "");
 
 /// Adds to `queue`: the log sink (alertLogPath, min severity info) and the file sink
 /// (criticalFilePath, critical), whose min severity a log/file entry may change; then one sink per

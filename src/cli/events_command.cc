@@ -64,8 +64,8 @@ void printMessage(const nlohmann::json& m, bool json) {
 enum class StreamEnd { kDisconnected, kDone, kRefused };
 
 /// One connection: prints messages until the server closes, `count` is reached or it refuses.
-StreamEnd followOnce(const std::string& url, const EventsOptions& opt, int64_t& last_id,
-                     int& printed, bool json, std::string& error) {
+StreamEnd followOnce(const std::string& url, const std::string& token, const EventsOptions& opt,
+                     int64_t& last_id, int& printed, bool json, std::string& error) {
   auto hp = hostPort(url);
   if (!hp) {
     error = hp.error().message;
@@ -85,6 +85,8 @@ StreamEnd followOnce(const std::string& url, const EventsOptions& opt, int64_t& 
                     "/events HTTP/1.1\r\nHost: " + hp->first + ":" + hp->second +
                     "\r\nAccept: text/event-stream\r\nConnection: close\r\n";
   if (last_id >= 0) req += "Last-Event-ID: " + std::to_string(last_id) + "\r\n";
+  // On a non-loopback listen reads need the token too.
+  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
   req += "\r\n";
   asio::write(socket, asio::buffer(req), ec);
   if (ec) {
@@ -156,7 +158,7 @@ void registerEvents(CLI::App& root, const GlobalOptions& global, int& exit_statu
     int printed = 0;
     for (;;) {
       std::string error;
-      auto end = followOnce(d->url, *opt, last_id, printed, global.json, error);
+      auto end = followOnce(d->url, d->token, *opt, last_id, printed, global.json, error);
       if (end == StreamEnd::kDone) break;
       if (end == StreamEnd::kRefused) {
         std::cerr << "medic events: " << error << "\n";

@@ -965,11 +965,46 @@ Config Parser::parse(const YAML::Node& root) {
   const Fields f(*this, top,
                  {"listen", "docker", "docker_timeout", "state_dir", "resync_interval",
                   "stall_timeout", "shutdown_timeout", "log_level", "select", "defaults",
-                  "services", "endpoints", "alerts", "evidence", "phases", "deploy", "channels"});
+                  "services", "endpoints", "alerts", "evidence", "phases", "deploy", "channels",
+                  "allowed_hosts", "metrics_token_file", "tls_cert_file", "tls_key_file",
+                  "external_url"});
 
   if (auto x = f.get("listen")) {
     c.listen = string(*x);
     checkStatus(*x, checkHostPort(c.listen));
+  }
+  if (auto x = f.get("allowed_hosts")) {
+    c.allowed_hosts = names(*x);
+    for (const Value& item : list(*x)) {
+      const std::string& h = item.node.Scalar();
+      const bool name_like = std::all_of(h.begin(), h.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-';
+      });
+      if (!name_like) {
+        fail(item, shown(h) + " is not a host name; write the name alone, without scheme or "
+                              "port (e.g. medic.example.net)");
+      }
+    }
+  }
+  for (const char* key : {"metrics_token_file", "tls_cert_file", "tls_key_file"}) {
+    if (auto x = f.get(key)) {
+      std::string path = nonEmptyString(*x);
+      if (path.front() != '/') fail(*x, shown(path) + " is relative; write an absolute path");
+      (key == std::string_view("metrics_token_file") ? c.metrics_token_file
+       : key == std::string_view("tls_cert_file")    ? c.tls_cert_file
+                                                     : c.tls_key_file) = std::move(path);
+    }
+  }
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    const Entry* e = f.find(c.tls_cert_file.empty() ? "tls_key_file" : "tls_cert_file");
+    fail(valueOf(*e, ""), "tls_cert_file and tls_key_file go together; set both or neither");
+  }
+  if (auto x = f.get("external_url")) {
+    c.external_url = nonEmptyString(*x);
+    if ((c.external_url.rfind("http://", 0) != 0 && c.external_url.rfind("https://", 0) != 0) ||
+        c.external_url.find_first_of(" \t\r\n") != std::string::npos) {
+      fail(*x, shown(c.external_url) + " is not an http(s) URL (e.g. https://medic.example.net/)");
+    }
   }
   if (auto x = f.get("docker")) {
     c.docker = string(*x);

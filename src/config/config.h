@@ -209,6 +209,9 @@ struct AlertsConfig {
   /// alerts/critical-failures.json in the state dir); entries of type log or file only change
   /// their min_severity. Every other entry adds a sink.
   std::vector<AlertSinkConfig> sinks;
+  /// The dashboard's URL, sent as Alertmanager's generatorURL. Set by the daemon from
+  /// Config::external_url (or the listen address), not by the `alerts:` section.
+  std::string dashboard_url;
 };
 
 /// The deploy guard (`deploy:` in medic.yaml; DESIGN §4 "Deploy guard").
@@ -242,6 +245,19 @@ struct EvidenceConfig {
 struct Config {
   std::string source;  ///< file path, or "" when no file was used (labels only)
   std::string listen = "127.0.0.1:8080";
+  /// Host names the API accepts besides loopback ones (the name a central Prometheus or a
+  /// browser uses to reach a non-loopback `listen`); any other Host is refused (DNS rebinding).
+  std::vector<std::string> allowed_hosts;
+  /// A file holding a second, read-only token that is accepted for GET /metrics only (a scraper
+  /// then never holds the token that can change things). "" = none.
+  std::string metrics_token_file;
+  /// TLS on `listen`: PEM certificate (chain) and private key, both or neither; read again on
+  /// SIGHUP. "" = plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  /// The URL people open medic at (e.g. https://medic.example.net:8443/), for links in alerts;
+  /// "" = derived from `listen`.
+  std::string external_url;
   std::string docker = "unix:///var/run/docker.sock";  ///< or tcp://host:port
   Millis docker_timeout{10 * 1000};
   /// A fixed Docker API version (env DOCKER_API_VERSION, as the docker CLI reads it); "" =

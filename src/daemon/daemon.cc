@@ -26,6 +26,7 @@
 #include "docker/engine_client.h"
 #include "docker/spec.h"
 #include "http/client.h"
+#include "metrics/process_metrics.h"
 
 namespace medic::daemon {
 namespace asio = boost::asio;
@@ -134,6 +135,7 @@ Status Daemon::start() {
   if (!token) return Error::make(ErrorKind::kIo, "token: " + token.error().message);
   token_ = *token;
 
+  options_.config.alerts.dashboard_url = dashboardUrl(options_.config);
   // Alerts: the log and critical-file sinks always, plus what medic.yaml's alerts.sinks asks for.
   alerts_ = std::make_unique<alerts::AlertQueue>(io_.get_executor(), store_.get());
   if (auto st = alerts::addConfiguredSinks(*alerts_, options_.config.alerts, dir); !st) {
@@ -143,11 +145,17 @@ Status Daemon::start() {
     spdlog::error("alerts: {}", st.error().message);
   }
   metrics_ = std::make_unique<metrics::MedicMetrics>();
+  metrics::addProcessMetrics(metrics_->registry());
   metrics_->setSnapshotSource([this] { return metricsSnapshot(); });
   bus_ = std::make_unique<bus::Bus>(store_.get());
 
   registerRoutes();
-  server_ = std::make_unique<http::Server>(io_.get_executor(), router_, http::SecurityPolicy{token_, {}});
+  auto policy = securityPolicy(options_.config);
+  if (!policy) return policy.error();
+  server_ = std::make_unique<http::Server>(io_.get_executor(), router_, std::move(*policy));
+  if (const auto& cfg = options_.config; !cfg.tls_cert_file.empty()) {
+    if (auto st = server_->useTls(cfg.tls_cert_file, cfg.tls_key_file); !st) return st.error();
+  }
   const std::string listen =
       options_.listen_override.empty() ? options_.config.listen : options_.listen_override;
   if (auto st = server_->listen(listen); !st) return st.error();
@@ -247,7 +255,34 @@ asio::awaitable<void> Daemon::wedgeForTest() {
   wedged_resync_ = true;
 }
 
-std::string Daemon::url() const { return server_ ? "http://" + server_->boundAddress() : ""; }
+std::string Daemon::url() const {
+  if (!server_) return "";
+  return (server_->tls() ? "https://" : "http://") + server_->boundAddress();
+}
+
+Result<http::SecurityPolicy> Daemon::securityPolicy(const config::Config& cfg) const {
+  http::SecurityPolicy policy{token_, cfg.allowed_hosts, {}};
+  if (!cfg.metrics_token_file.empty()) {
+    std::ifstream in(cfg.metrics_token_file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    if (text.size() < 32 || text.find_first_of(" \t\r\n") != std::string::npos) {
+      return Error::make(ErrorKind::kConfig,
+                         "metrics_token_file " + cfg.metrics_token_file +
+                             (in ? " must hold one token of at least 32 characters (e.g. "
+                                   "`openssl rand -hex 32 > FILE`)"
+                                 : " cannot be read (missing, or no permission)"));
+    }
+    policy.metrics_token = std::move(text);
+  }
+  return policy;
+}
+
+std::string Daemon::dashboardUrl(const config::Config& cfg) const {
+  if (!cfg.external_url.empty()) return cfg.external_url;
+  const std::string& listen = options_.listen_override.empty() ? cfg.listen : options_.listen_override;
+  return (cfg.tls_cert_file.empty() ? "http://" : "https://") + listen + "/";
+}
 
 // ---- core plumbing ----
 
@@ -377,6 +412,7 @@ void Daemon::handleNotice(const supervisor::Notice& given) {
   spec.service = n.service;
   spec.title = (n.service.empty() ? std::string("host") : n.service) + " " + n.kind;
   spec.text = n.text;
+  if (auto project = composeProject(n.service); !project.empty()) spec.labels["project"] = project;
   if (n.kind == "replacement_failed" && n.data.is_object() && n.data.contains("evidence") &&
       n.data["evidence"].is_array()) {
     // Cited in the text (labels would split the alert's identity in Alertmanager).
@@ -390,6 +426,15 @@ void Daemon::handleNotice(const supervisor::Notice& given) {
   if (auto r = alerts_->raise(spec, t.wall); !r) {
     spdlog::error("alert not raised: {}", r.error().message);
   }
+}
+
+std::string Daemon::composeProject(const std::string& service) const {
+  const auto it = services_.find(service);
+  if (it == services_.end()) return "";
+  if (!it->second.match.compose_project.empty()) return it->second.match.compose_project;
+  if (!it->second.container) return "";
+  const auto label = it->second.container->labels.find(services::kLabelComposeProject);
+  return label == it->second.container->labels.end() ? "" : label->second;
 }
 
 void Daemon::publish(std::string channel, std::string type, std::string service,
@@ -442,6 +487,7 @@ metrics::Snapshot Daemon::metricsSnapshot() const {
     sample.up = st.state == "healthy";
     if (auto it = stats_.find(sample.name); it != stats_.end()) {
       sample.cpu_percent = it->second.cpu_percent;
+      sample.cpu_seconds_total = it->second.cpu_seconds_total;
       sample.memory_bytes = static_cast<double>(it->second.memory_bytes);
     }
     for_score.push_back({{"state", st.state}, {"critical", st.critical}});
@@ -459,6 +505,7 @@ metrics::Snapshot Daemon::metricsSnapshot() const {
     snap.endpoints.push_back(std::move(sample));
   }
   snap.health_score = healthScore(for_score);
+  if (last_resync_) snap.last_resync_unix_seconds = toUnixMillis(*last_resync_) / 1000.0;
   snap.engine_reachable = engine_reachable_;
   snap.panic_mode = core_->panicMode();
   snap.observe_only = observe_only_;
@@ -811,6 +858,7 @@ asio::awaitable<void> Daemon::resyncPasses() {
         ps->last_sent.reset();
       }
     }
+    last_resync_ = now().wall;
     noteProgress();
   } while (resync_again_ && !stopping_);
 }

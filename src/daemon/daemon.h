@@ -92,6 +92,12 @@ class Daemon {
   bool makingProgress() const;
 
   std::string url() const;
+  /// The compose project of a protected service ("" when it has none or is unknown).
+  std::string composeProject(const std::string& service) const;
+  /// The HTTP server's Host list and tokens from the config (reads metrics_token_file).
+  Result<http::SecurityPolicy> securityPolicy(const config::Config& cfg) const;
+  /// external_url, else http(s)://<listen>/: the link alerts carry to the dashboard.
+  std::string dashboardUrl(const config::Config& cfg) const;
   bool observeOnly() const { return observe_only_; }
 
   /// Status document served at /api/v1/status (and used by `medic status`).
@@ -307,6 +313,7 @@ class Daemon {
   bool stopping_ = false;
   int in_flight_ = 0;  ///< actions executing now (stop() waits for them)
   SteadyTime last_progress_;
+  std::optional<WallTime> last_resync_;  ///< when the last full resync pass completed
   bool ready_sent_ = false;
   bool wedged_resync_ = false;  ///< TestHooks: resync passes hang from now on
   SteadyTime started_at_;

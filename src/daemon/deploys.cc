@@ -230,6 +230,7 @@ void Daemon::deployNotice(const deploy::Plan& plan, const deploy::Notice& n,
   spec.title = plan.service + " " + n.kind;
   spec.text = n.text;
   spec.labels = {{"deploy_id", plan.id}};
+  if (auto project = composeProject(plan.service); !project.empty()) spec.labels["project"] = project;
   if (auto r = alerts_->raise(spec, t.wall); !r) {
     spdlog::error("alert not raised: {}", r.error().message);
   }

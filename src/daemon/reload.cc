@@ -27,6 +27,7 @@ nlohmann::json sinksKey(const config::AlertsConfig& alerts) {
                    {"timeout_ms", s.timeout.count()},
                    {"retries", s.retries}});
   }
+  out.push_back({{"dashboard_url", alerts.dashboard_url}});
   return out;
 }
 
@@ -64,6 +65,15 @@ Status Daemon::reload(config::Config next) {
   keep("docker_timeout", next.docker_timeout, cur.docker_timeout,
        formatDuration(next.docker_timeout), formatDuration(cur.docker_timeout));
   keep("state_dir", next.state_dir, cur.state_dir, next.state_dir, cur.state_dir);
+  // TLS on or off changes the daemon's URL: a restart. New files (or new contents) are used now.
+  if (next.tls_cert_file.empty() != cur.tls_cert_file.empty()) {
+    keep("tls_cert_file", next.tls_cert_file, cur.tls_cert_file, next.tls_cert_file,
+         cur.tls_cert_file);
+    next.tls_key_file = cur.tls_key_file;
+  }
+  next.alerts.dashboard_url = dashboardUrl(next);
+  auto policy = securityPolicy(next);
+  if (!policy) return policy.error();
 
   // Alert sinks: built first, so a config whose sinks cannot be built changes nothing.
   std::unique_ptr<alerts::AlertQueue> fresh_alerts;
@@ -74,7 +84,12 @@ Status Daemon::reload(config::Config next) {
     }
   }
 
+  if (!next.tls_cert_file.empty() && server_) {
+    // A certificate that cannot be used changes nothing: the old one keeps serving.
+    if (auto st = server_->useTls(next.tls_cert_file, next.tls_key_file); !st) return st.error();
+  }
   options_.config = std::move(next);
+  if (server_) server_->setPolicy(std::move(*policy));
   spdlog::set_level(spdlog::level::from_str(options_.config.log_level));
 
   // Services the new config no longer selects are forgotten, here and in the store (else the

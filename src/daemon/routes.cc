@@ -144,12 +144,9 @@ void Daemon::registerRoutes() {
         const auto& project = req.params.at("name");
         std::vector<std::string> members;
         for (const auto& [name, s] : services_) {
-          std::string p = s.match.compose_project;
-          if (p.empty() && s.container) {
-            auto it = s.container->labels.find(services::kLabelComposeProject);
-            if (it != s.container->labels.end()) p = it->second;
+          if (composeProject(name) == project && core_->status(name) != nullptr) {
+            members.push_back(name);
           }
-          if (p == project && core_->status(name) != nullptr) members.push_back(name);
         }
         if (members.empty()) {
           return Response::error(

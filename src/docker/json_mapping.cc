@@ -235,6 +235,7 @@ Result<Stats> statsFromJson(const json& doc) {
     const json* per_cpu = field(object(cpu, "cpu_usage"), "percpu_usage");
     cpus = per_cpu && per_cpu->is_array() ? per_cpu->size() : 1;
   }
+  s.cpu_seconds_total = static_cast<double>(cpu_total) / 1e9;  // total_usage is in nanoseconds
   if (pre_sys != 0 && sys > pre_sys && cpu_total >= pre_total) {
     double cpu_delta = static_cast<double>(cpu_total - pre_total);
     double sys_delta = static_cast<double>(sys - pre_sys);

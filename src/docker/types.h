@@ -97,6 +97,7 @@ struct ExecResult {
 
 struct Stats {
   double cpu_percent = 0;  ///< of one core, over the sample window
+  double cpu_seconds_total = 0;  ///< CPU time the container used since it started
   uint64_t memory_bytes = 0;
   uint64_t memory_limit_bytes = 0;
 };

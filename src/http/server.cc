@@ -1,8 +1,10 @@
 #include "http/server.h"
 
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
 
 #include <array>
+#include <fstream>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "core/log.h"
 
@@ -20,7 +23,9 @@ namespace medic::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
 using asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -55,6 +60,7 @@ bool jsonDepthWithin(const std::string& text, int max_depth) {
   return true;
 }
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr int kStreamSendBuffer = 64 * 1024;
 constexpr auto kStreamKeepalive = std::chrono::seconds(15);
 
@@ -116,6 +122,24 @@ bool tokenMatches(const std::string& authorization_header, const std::string& to
          0;
 }
 
+std::string tokenRefusal(const SecurityPolicy& policy, bool reads_need_token, bool mutation,
+                         const std::string& method, const std::string& path,
+                         const std::string& authorization_header) {
+  if (tokenMatches(authorization_header, policy.token)) return "";
+  if (mutation) {
+    return "this request changes something: send the token from the state dir as "
+           "'Authorization: Bearer <token>'";
+  }
+  if (!reads_need_token) return "";
+  if (method == "GET" && (path == "/" || path.rfind("/ui/", 0) == 0)) return "";
+  const bool metrics = path == "/metrics";
+  if (metrics && tokenMatches(authorization_header, policy.metrics_token)) return "";
+  return std::string("medic listens beyond loopback, so reads need a token too: send the token "
+                     "from the state dir") +
+         (metrics ? " or the metrics token (metrics_token_file)" : "") +
+         " as 'Authorization: Bearer <token>'";
+}
+
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(asio::any_io_executor ex, Router& r, SecurityPolicy p)
       : executor(std::move(ex)), acceptor(executor), router(r), policy(std::move(p)) {}
@@ -124,6 +148,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   tcp::acceptor acceptor;
   Router& router;
   SecurityPolicy policy;
+  bool reads_need_token = false;  ///< listening beyond loopback
+  std::shared_ptr<ssl::context> tls_context;  ///< null: plain HTTP
   bool stopped = false;
 
   /// Checks and dispatches a request. For a stream route it also creates the stream, returned in
@@ -144,13 +170,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       if (m.path_known) return Response::error(405, "method " + req.method + " not allowed here");
       return Response::error(404, "no such endpoint: " + req.path);
     }
+    if (auto why = tokenRefusal(policy, reads_need_token, m.mutation, req.method, req.path,
+                                req.header("authorization"));
+        !why.empty()) {
+      auto r = Response::error(401, why);
+      r.headers["WWW-Authenticate"] = "Bearer";
+      return r;
+    }
     if (m.mutation) {
-      if (!tokenMatches(req.header("authorization"), policy.token)) {
-        auto r = Response::error(401, "this request changes something: send the token from the "
-                                      "state dir as 'Authorization: Bearer <token>'");
-        r.headers["WWW-Authenticate"] = "Bearer";
-        return r;
-      }
       if (!req.body.empty()) {
         auto ct = lower(req.header("content-type"));
         if (ct.rfind("application/json", 0) != 0) {
@@ -182,23 +209,58 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     }
   }
 
-  asio::awaitable<void> session(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
+  asio::awaitable<void> plainSession(tcp::socket socket) {
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    if (co_await serve(stream)) co_return;
+    beast::error_code ignored;
+    stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  /// A TLS connection: the handshake (bounded), then the same requests as over plain HTTP. The
+  /// context it started with stays alive with it, so a certificate reload leaves it alone.
+  asio::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<ssl::context> context) {
+    struct Connection {
+      std::shared_ptr<ssl::context> context;
+      TlsStream stream;
+    };
+    auto conn = std::make_shared<Connection>(
+        Connection{context, TlsStream(beast::tcp_stream(std::move(socket)), *context)});
+    std::shared_ptr<TlsStream> stream(conn, &conn->stream);
+    beast::get_lowest_layer(*stream).expires_after(kHandshakeTimeout);
+    auto [hec] = co_await stream->async_handshake(ssl::stream_base::server,
+                                                  asio::as_tuple(asio::use_awaitable));
+    if (!hec) {
+      if (co_await serve(stream)) co_return;
+      beast::get_lowest_layer(*stream).expires_after(std::chrono::seconds(2));
+      (void)co_await stream->async_shutdown(asio::as_tuple(asio::use_awaitable));
+    } else {
+      spdlog::debug("http: TLS handshake failed: {}", hec.message());
+    }
+    beast::error_code ignored;
+    beast::get_lowest_layer(*stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(*stream).socket().close(ignored);
+  }
+
+  /// Reads and answers requests until the client is done. True when a stream route took the
+  /// connection over (the caller then leaves it alone).
+  template <class Stream>
+  asio::awaitable<bool> serve(std::shared_ptr<Stream> stream) {
     beast::flat_buffer buffer;
     for (;;) {
-      stream.expires_after(kIdleTimeout);
+      beast::get_lowest_layer(*stream).expires_after(kIdleTimeout);
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(kMaxHeader);
       parser.body_limit(kMaxBody);
-      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser,
+      auto [ec, n] = co_await bhttp::async_read(*stream, buffer, parser,
                                                 asio::as_tuple(asio::use_awaitable));
       (void)n;
       if (ec == bhttp::error::body_limit) {
-        co_await writeResponse(stream, Response::error(413, "body too large (limit 1 MiB)"), false);
+        co_await writeResponse(*stream, Response::error(413, "body too large (limit 1 MiB)"),
+                               false);
         break;
       }
       if (ec == bhttp::error::header_limit) {
-        co_await writeResponse(stream, Response::error(431, "headers too large"), false);
+        co_await writeResponse(*stream, Response::error(431, "headers too large"), false);
         break;
       }
       if (ec) break;
@@ -225,35 +287,37 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       }
       if (events) {
         if (res.status >= 200 && res.status < 300) {
-          co_await streamEvents(stream.release_socket(), res, events);
-          co_return;
+          beast::get_lowest_layer(*stream).expires_never();
+          co_await streamEvents(stream, res, events);
+          co_return true;
         }
         events->close();
       }
-      bool ok = co_await writeResponse(stream, res, keep_alive);
+      bool ok = co_await writeResponse(*stream, res, keep_alive);
       if (!ok || !keep_alive) break;
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return false;
   }
 
   /// Owns the connection of a stream route until the stream or the client ends it. The header
   /// has no length (Connection: close), so the body is whatever is written until the close. A
   /// reader watches for the client going away; a small send buffer keeps a stalled client's
   /// backlog in our bounded queue, where it is noticed, rather than in the kernel.
-  asio::awaitable<void> streamEvents(tcp::socket raw, const Response& r,
+  template <class Stream>
+  asio::awaitable<void> streamEvents(std::shared_ptr<Stream> socket, const Response& r,
                                      std::shared_ptr<EventStream> events) {
-    auto socket = std::make_shared<tcp::socket>(std::move(raw));
     auto wake = std::make_shared<asio::steady_timer>(executor);
+    auto& raw = beast::get_lowest_layer(*socket).socket();
     boost::system::error_code ec;
-    socket->set_option(asio::socket_base::send_buffer_size(kStreamSendBuffer), ec);
-    socket->set_option(tcp::no_delay(true), ec);
-    events->attach([wake] { wake->cancel(); },
-                   [socket] {
-                     boost::system::error_code ignored;
-                     socket->shutdown(tcp::socket::shutdown_both, ignored);
-                     socket->close(ignored);
-                   });
+    raw.set_option(asio::socket_base::send_buffer_size(kStreamSendBuffer), ec);
+    raw.set_option(tcp::no_delay(true), ec);
+    auto close = [socket] {
+      boost::system::error_code ignored;
+      auto& s = beast::get_lowest_layer(*socket).socket();
+      s.shutdown(tcp::socket::shutdown_both, ignored);
+      s.close(ignored);
+    };
+    events->attach([wake] { wake->cancel(); }, close);
     // The client sends nothing more; a read that ends means it hung up.
     asio::co_spawn(
         executor,
@@ -300,13 +364,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     }
     events->detach();
     events->close();
-    boost::system::error_code ignored;
-    socket->shutdown(tcp::socket::shutdown_both, ignored);
-    socket->close(ignored);
+    close();
   }
 
-  static asio::awaitable<bool> writeResponse(beast::tcp_stream& stream, const Response& r,
-                                             bool keep_alive) {
+  template <class Stream>
+  static asio::awaitable<bool> writeResponse(Stream& stream, const Response& r, bool keep_alive) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
     res.set(bhttp::field::server, "medic/" MEDIC_VERSION);
     res.set(bhttp::field::content_type, r.content_type);
@@ -343,7 +405,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       }
       if (backoff.count() != 0) spdlog::info("http: accepting connections again");
       backoff = std::chrono::milliseconds(0);
-      asio::co_spawn(executor, session(std::move(socket)), asio::detached);
+      if (tls_context) {
+        asio::co_spawn(executor, tlsSession(std::move(socket), tls_context), asio::detached);
+      } else {
+        asio::co_spawn(executor, plainSession(std::move(socket)), asio::detached);
+      }
     }
   }
 };
@@ -367,6 +433,7 @@ Status Server::listen(const std::string& address) {
     return Error::make(ErrorKind::kConfig, "refusing to listen on non-loopback " + address +
                                                " without a token");
   }
+  impl_->reads_need_token = !ip.is_loopback();
   unsigned long port = 0;
   try {
     port = std::stoul(address.substr(colon + 1));
@@ -387,6 +454,45 @@ Status Server::listen(const std::string& address) {
   asio::co_spawn(impl_->executor, impl_->acceptLoop(), asio::detached);
   return Ok{};
 }
+
+namespace {
+
+/// The first line of a PEM file that cannot be used, or "" (a clearer message than OpenSSL's).
+std::string unreadable(const std::string& path, const char* key) {
+  std::ifstream in(path);
+  if (!in) return std::string(key) + " " + path + " cannot be read (missing, or no permission)";
+  return "";
+}
+
+}  // namespace
+
+Status Server::useTls(const std::string& cert_file, const std::string& key_file) {
+  for (const auto& [path, key] : {std::pair{cert_file, "tls_cert_file"}, {key_file, "tls_key_file"}}) {
+    if (auto why = unreadable(path, key); !why.empty()) return Error::make(ErrorKind::kConfig, why);
+  }
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  context->use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    return Error::make(ErrorKind::kConfig, "tls_cert_file " + cert_file +
+                                               " is not a PEM certificate chain: " + ec.message());
+  }
+  context->use_private_key_file(key_file, ssl::context::pem, ec);
+  if (ec || SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    return Error::make(ErrorKind::kConfig,
+                       "tls_key_file " + key_file + " is not the PEM private key of " + cert_file +
+                           (ec ? ": " + ec.message() : std::string()));
+  }
+  impl_->tls_context = std::move(context);
+  return Ok{};
+}
+
+bool Server::tls() const { return impl_->tls_context != nullptr; }
+
+void Server::setPolicy(SecurityPolicy policy) { impl_->policy = std::move(policy); }
 
 unsigned short Server::port() const {
   boost::system::error_code ec;

@@ -18,14 +18,32 @@ namespace medic::http {
 struct SecurityPolicy {
   std::string token;                     ///< bearer token for mutations; never logged
   std::vector<std::string> extra_hosts;  ///< Host names accepted besides loopback names
+  /// A read-only token accepted for GET /metrics only ("" = none); never logged.
+  std::string metrics_token;
 };
+
+/// Why a request is refused for want of a token, "" when it may go on. Mutations need `token`.
+/// On a non-loopback listener (`reads_need_token`) every other request needs it too, except the
+/// dashboard's static files (GET / and /ui/..., which hold no data) and GET /metrics, which also
+/// takes `metrics_token`.
+std::string tokenRefusal(const SecurityPolicy& policy, bool reads_need_token, bool mutation,
+                         const std::string& method, const std::string& path,
+                         const std::string& authorization_header);
 
 class Server {
  public:
   Server(boost::asio::any_io_executor executor, Router& router, SecurityPolicy policy);
   ~Server();
-  /// Binds "host:port" (port 0 picks one). Refuses a non-loopback address when no token is set.
+  /// Binds "host:port" (port 0 picks one). Refuses a non-loopback address when no token is set;
+  /// on one, reads need the token too (tokenRefusal).
   Status listen(const std::string& address);
+  /// Serves HTTPS from now on with this PEM certificate chain and key; connections already open
+  /// keep the certificate they started with. On an error (unreadable file, key not matching the
+  /// certificate) nothing changes. Call again to rotate the certificate (SIGHUP).
+  Status useTls(const std::string& cert_file, const std::string& key_file);
+  bool tls() const;
+  /// Replaces the Host list and tokens (SIGHUP); the next request is checked against them.
+  void setPolicy(SecurityPolicy policy);
   /// The bound port (after listen).
   unsigned short port() const;
   std::string boundAddress() const;

@@ -46,6 +46,18 @@ MedicMetrics::MedicMetrics(MedicMetricsOptions options)
       health_score_(registry_.scrapeGauge(
           "medic_health_score",
           "Weighted health of the protected services, 0-100; absent when nothing is protected.")),
+      health_ratio_(registry_.scrapeGauge(
+          "medic_health_ratio",
+          "medic_health_score as a ratio, 0-1 (Prometheus base unit); absent when nothing is "
+          "protected.")),
+      last_resync_(registry_.scrapeGauge(
+          "medic_last_resync_timestamp_seconds",
+          "When medic last completed a full resync with the Docker engine (Unix time).")),
+      cpu_seconds_(registry_.scrapeCounter(
+          "medic_container_cpu_seconds_total",
+          "CPU time the service's container used since it started, in seconds (last Docker "
+          "stats sample).",
+          {"service"})),
       service_up_(registry_.scrapeGauge(
           "medic_service_up", "1 when the service is healthy and its probes pass, else 0.",
           {"service"})),
@@ -131,7 +143,11 @@ void MedicMetrics::recordChannelSubscribersDropped(std::uint64_t count) {
 void MedicMetrics::collect(Scrape& scrape) const {
   if (!source_) return;
   const Snapshot snap = source_();
-  if (snap.health_score) scrape.set(health_score_, {}, *snap.health_score);
+  if (snap.health_score) {
+    scrape.set(health_score_, {}, *snap.health_score);
+    scrape.set(health_ratio_, {}, *snap.health_score / 100.0);
+  }
+  if (snap.last_resync_unix_seconds) scrape.set(last_resync_, {}, *snap.last_resync_unix_seconds);
   scrape.set(engine_reachable_, {}, snap.engine_reachable ? 1 : 0);
   scrape.set(panic_mode_, {}, snap.panic_mode ? 1 : 0);
   scrape.set(observe_only_, {}, snap.observe_only ? 1 : 0);
@@ -156,6 +172,9 @@ void MedicMetrics::collect(Scrape& scrape) const {
     scrape.set(service_state_, {{"service", service.name}, {"state", service.state}}, 1);
     if (service.cpu_percent) {
       scrape.set(cpu_percent_, {{"service", service.name}}, *service.cpu_percent);
+    }
+    if (service.cpu_seconds_total) {
+      scrape.set(cpu_seconds_, {{"service", service.name}}, *service.cpu_seconds_total);
     }
     if (service.memory_bytes) {
       scrape.set(memory_bytes_, {{"service", service.name}}, *service.memory_bytes);

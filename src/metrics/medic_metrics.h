@@ -30,6 +30,7 @@ struct ServiceSample {
   bool up = false;    ///< healthy: serving and its probes pass
   std::optional<double> cpu_percent;   ///< last Docker stats sample; nullopt: none yet, no sample
   std::optional<double> memory_bytes;  ///< last Docker stats sample (usage minus page cache)
+  std::optional<double> cpu_seconds_total;  ///< CPU time of its container so far (same sample)
 };
 
 /// One configured endpoint (`endpoints:` in medic.yaml) at scrape time.
@@ -46,6 +47,8 @@ struct Snapshot {
   std::optional<double> health_score;
   std::vector<ServiceSample> services;
   std::vector<EndpointSample> endpoints;
+  /// When the last full resync pass completed (Unix seconds); nullopt before the first.
+  std::optional<double> last_resync_unix_seconds;
   bool engine_reachable = false;
   bool panic_mode = false;
   bool observe_only = false;
@@ -129,6 +132,9 @@ class MedicMetrics {
   // State, filled at scrape time.
   GaugeFamily& build_info_;
   ScrapeGauge& health_score_;
+  ScrapeGauge& health_ratio_;
+  ScrapeGauge& last_resync_;
+  ScrapeGauge& cpu_seconds_;
   ScrapeGauge& service_up_;
   ScrapeGauge& service_state_;
   ScrapeGauge& cpu_percent_;

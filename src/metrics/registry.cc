@@ -333,6 +333,13 @@ ScrapeGauge& Registry::scrapeGauge(std::string name, std::string help,
   return add<ScrapeGauge>(std::move(name), std::move(help), std::move(label_names));
 }
 
+ScrapeGauge& Registry::scrapeCounter(std::string name, std::string help,
+                                     std::vector<std::string> label_names) {
+  checkNew(name, label_names, MetricType::kCounter);
+  return add<ScrapeGauge>(std::move(name), std::move(help), std::move(label_names),
+                          MetricType::kCounter);
+}
+
 void Registry::addCollector(Collector collector) {
   collectors_.push_back(std::move(collector));
 }

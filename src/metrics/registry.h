@@ -144,8 +144,9 @@ using HistogramFamily = Family<Histogram>;
 /// A gauge family with no stored values: its samples come from collectors at every render().
 class ScrapeGauge : public FamilyBase {
  public:
-  ScrapeGauge(std::string name, std::string help, std::vector<std::string> label_names)
-      : FamilyBase(std::move(name), std::move(help), MetricType::kGauge, std::move(label_names)) {}
+  ScrapeGauge(std::string name, std::string help, std::vector<std::string> label_names,
+              MetricType type = MetricType::kGauge)
+      : FamilyBase(std::move(name), std::move(help), type, std::move(label_names)) {}
   void renderSamples(std::string& out, const Scrape& scrape) const override;
 
  private:
@@ -183,6 +184,10 @@ class Registry {
                              std::vector<double> upper_bounds = defaultSecondsBuckets());
   ScrapeGauge& scrapeGauge(std::string name, std::string help,
                            std::vector<std::string> label_names = {});
+  /// A counter whose value is read at scrape time from a total kept elsewhere (the kernel's CPU
+  /// time, Docker's). Filled like a scrape gauge; typed counter.
+  ScrapeGauge& scrapeCounter(std::string name, std::string help,
+                             std::vector<std::string> label_names = {});
 
   /// Collectors run in the order added, at every render().
   void addCollector(Collector collector);

@@ -31,6 +31,7 @@
 #include "alerts/sinks/webhook_sink.h"
 #include "support/docker_env.h"
 #include "support/http_client.h"
+#include "support/process.h"
 #include "support/require_tool.h"
 #include "support/wait.h"
 
@@ -402,6 +403,12 @@ class AlertmanagerProcess {
     }
   }
   bool started() const { return pid_ > 0; }
+  /// Waits (up to 20 s) for /-/ready to answer 200.
+  bool waitReady() const {
+    return test::waitFor(
+        [&] { return test::httpGet(port_, "/-/ready", milliseconds(500)).status == 200; },
+        std::chrono::seconds(20));
+  }
   int port() const { return port_; }
   std::string log() const { return readFile(log_); }
 
@@ -423,16 +430,37 @@ nlohmann::json findAlert(int port, const std::string& key) {
   return nullptr;
 }
 
+TEST(Amtool, TheExampleAlertmanagerConfigIsValidAndRoutesMedicsAlerts) {
+  constexpr const char* kAmtool = "/usr/bin/amtool";
+  MEDIC_REQUIRE_TOOL_OR_SKIP(kAmtool, "prometheus-alertmanager");
+  const std::string config =
+      std::string(MEDIC_SOURCE_DIR) + "/examples/alertmanager/alertmanager.yml";
+  const auto check = test::runProcess({kAmtool, "check-config", config}, std::chrono::seconds(60));
+  EXPECT_TRUE(check.ok()) << check.describe() << check.out;
+  EXPECT_NE(check.out.find("2 inhibit rules"), std::string::npos) << check.out;
+  // The labels medic sends pick the route an operator expects.
+  auto route = [&](std::vector<std::string> labels) {
+    std::vector<std::string> argv = {kAmtool, "config", "routes", "test", "--config.file",
+                                     config};
+    argv.insert(argv.end(), labels.begin(), labels.end());
+    std::string out = test::runProcess(argv, std::chrono::seconds(60)).out;
+    while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+    return out;
+  };
+  EXPECT_EQ(route({"alertname=MedicServiceEscalated", "severity=critical", "service=webui"}),
+            "ops-pager");
+  EXPECT_EQ(route({"alertname=MedicServiceFailed", "severity=warning", "service=webui"}),
+            "ops-chat");
+  EXPECT_EQ(route({"alertname=MedicDeployRolledBack", "severity=warning", "project=shop"}),
+            "ops-chat");
+}
+
 TEST(Alertmanager, ARealAlertmanagerListsMedicsAlertAndItsResolution) {
   MEDIC_REQUIRE_TOOL_OR_SKIP(kAlertmanager, "prometheus-alertmanager");
   TempDir dir;
   AlertmanagerProcess am(dir.path());
   ASSERT_TRUE(am.started());
-  ASSERT_TRUE(test::waitFor(
-      [&] { return test::httpGet(am.port(), "/-/ready", milliseconds(500)).status == 200; },
-      std::chrono::seconds(20)))
-      << "alertmanager did not become ready:\n"
-      << am.log();
+  ASSERT_TRUE(am.waitReady()) << "alertmanager did not become ready:\n" << am.log();
 
   boost::asio::io_context io;
   AlertQueue q(io.get_executor(), nullptr);
@@ -440,7 +468,7 @@ TEST(Alertmanager, ARealAlertmanagerListsMedicsAlertAndItsResolution) {
   ASSERT_TRUE(base);
   q.addSink("alertmanager", Severity::kWarning,
             std::make_unique<AlertmanagerSink>(*base, RetryPolicy{milliseconds(3000), 2},
-                                               "medic-test-host"));
+                                               AlertmanagerOrigin{"medic-test-host", ""}));
   ASSERT_TRUE(q.start());
   // Alertmanager keeps an alert whose startsAt is in the past; use the real time.
   const WallTime now = std::chrono::system_clock::now();
@@ -457,7 +485,8 @@ TEST(Alertmanager, ARealAlertmanagerListsMedicsAlertAndItsResolution) {
       },
       std::chrono::seconds(5)))
       << "GET /api/v2/alerts does not list medic's alert";
-  EXPECT_EQ(listed["labels"]["alertname"], "webui failed");
+  EXPECT_EQ(listed["labels"]["alertname"], "MedicServiceFailed");
+  EXPECT_EQ(listed["labels"]["kind"], "failed");
   EXPECT_EQ(listed["labels"]["severity"], "critical");
   EXPECT_EQ(listed["labels"]["service"], "webui");
   EXPECT_EQ(listed["labels"]["instance"], "medic-test-host");
@@ -473,6 +502,122 @@ TEST(Alertmanager, ARealAlertmanagerListsMedicsAlertAndItsResolution) {
                             std::chrono::seconds(5)))
       << "the resolved alert is still listed as active: "
       << findAlert(am.port(), "failed:webui").dump();
+}
+
+/// Every active alert Alertmanager lists for one incident (medic_key), as {severity...}.
+std::vector<std::string> activeSeverities(int port, const std::string& key) {
+  const auto res = test::httpGet(port, "/api/v2/alerts?active=true", milliseconds(2000));
+  std::vector<std::string> out;
+  if (res.status != 200) return {"<HTTP " + std::to_string(res.status) + ">"};
+  const auto list = nlohmann::json::parse(res.body, nullptr, false);
+  if (!list.is_array()) return {"<not a list>"};
+  for (const auto& a : list) {
+    if (a.contains("labels") && a["labels"].value("medic_key", "") == key &&
+        a.value("/status/state"_json_pointer, "") == "active") {
+      out.push_back(a["labels"].value("severity", ""));
+    }
+  }
+  return out;
+}
+
+// A warning that turns critical, then repeats as a warning, then is re-sent: Alertmanager lists
+// exactly one alert for the incident at every moment it polls, the critical one once raised.
+TEST(Alertmanager, AnIncidentThatGetsLouderIsOneActiveAlertAtEveryMoment) {
+  MEDIC_REQUIRE_TOOL_OR_SKIP(kAlertmanager, "prometheus-alertmanager");
+  TempDir dir;
+  AlertmanagerProcess am(dir.path());
+  ASSERT_TRUE(am.started());
+  ASSERT_TRUE(am.waitReady()) << "alertmanager did not become ready:\n" << am.log();
+
+  boost::asio::io_context io;
+  AlertQueue q(io.get_executor(), nullptr, AlertQueueOptions{256, milliseconds(1000)});
+  auto base = parseHttpTarget("http://127.0.0.1:" + std::to_string(am.port()));
+  ASSERT_TRUE(base);
+  q.addSink("alertmanager", Severity::kWarning,
+            std::make_unique<AlertmanagerSink>(
+                *base, RetryPolicy{milliseconds(3000), 2},
+                AlertmanagerOrigin{"medic-test-host", "http://127.0.0.1:8080/"}));
+  ASSERT_TRUE(q.start());
+
+  // A poller that records what Alertmanager lists, as fast as it answers.
+  std::atomic<bool> stop{false};
+  std::atomic<bool> seen{false};
+  std::mutex mu;
+  std::vector<std::vector<std::string>> polls;
+  std::thread poller([&] {
+    while (!stop) {
+      auto got = activeSeverities(am.port(), "failed:webui");
+      if (!got.empty()) seen = true;
+      if (seen) {
+        std::lock_guard lock(mu);
+        polls.push_back(std::move(got));
+      }
+    }
+  });
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{stop, poller};
+  auto last = [&] {
+    std::lock_guard lock(mu);
+    return polls.empty() ? std::vector<std::string>{} : polls.back();
+  };
+  auto raise = [&](Severity severity) {
+    AlertSpec s = failedWebui();
+    s.severity = severity;
+    s.labels = {{"project", "shop"}};
+    ASSERT_TRUE(q.raise(s, std::chrono::system_clock::now()));
+  };
+
+  raise(Severity::kWarning);
+  ASSERT_TRUE(runUntil(io, [&] { return last() == std::vector<std::string>{"warning"}; }))
+      << q.counters().sinks[0].last_error << "\n" << am.log();
+  const auto listed = findAlert(am.port(), "failed:webui");
+  EXPECT_EQ(listed["labels"]["alertname"], "MedicServiceFailed");
+  EXPECT_EQ(listed["labels"]["project"], "shop");
+  EXPECT_EQ(listed["labels"]["service"], "webui");
+  EXPECT_EQ(listed["labels"]["instance"], "medic-test-host");
+  EXPECT_EQ(listed["generatorURL"], "http://127.0.0.1:8080/");
+
+  raise(Severity::kCritical);
+  ASSERT_TRUE(runUntil(io, [&] { return last() == std::vector<std::string>{"critical"}; }))
+      << q.counters().sinks[0].last_error;
+  // Quieter again, then at least two re-sends (every second): still the one critical alert.
+  raise(Severity::kWarning);
+  const auto sent = q.counters().sinks[0].sent;
+  ASSERT_TRUE(runUntil(
+      io, [&] { return q.counters().sinks[0].sent >= sent + 2; }, std::chrono::seconds(10)));
+  io.restart();
+  io.run_for(milliseconds(300));  // Alertmanager has taken the last re-send in
+  stop = true;
+  poller.join();
+
+  size_t zero = 0, one = 0, more = 0;
+  bool critical_seen = false, warning_after_critical = false;
+  for (const auto& p : polls) {
+    if (p.empty()) ++zero;
+    if (p.size() == 1) ++one;
+    if (p.size() > 1) ++more;
+    if (p.size() == 1 && p[0] == "critical") critical_seen = true;
+    if (critical_seen && p.size() == 1 && p[0] == "warning") warning_after_critical = true;
+  }
+  std::printf("Alertmanager polled %zu times during the incident: one alert %zu, none %zu, "
+              "several %zu\n",
+              polls.size(), one, zero, more);
+  EXPECT_GT(polls.size(), 10u);
+  EXPECT_EQ(more, 0u) << "two identities were active at once";
+  EXPECT_EQ(zero, 0u) << "the incident vanished from Alertmanager for a moment";
+  EXPECT_TRUE(critical_seen);
+  EXPECT_FALSE(warning_after_critical) << "the quieter repeat split the identity again";
+  EXPECT_EQ(last(), std::vector<std::string>{"critical"});
+
+  ASSERT_TRUE(q.resolve("failed:webui", std::chrono::system_clock::now()));
+  EXPECT_TRUE(runUntil(io, [&] { return activeSeverities(am.port(), "failed:webui").empty(); }))
+      << "still active after the resolution";
 }
 
 }  // namespace

@@ -190,7 +190,7 @@ TEST(Peers, PrometheusAlertmanagerAndAWebhookSeeWhatMedicSees) {
     }
     return false;
   }, 30s, 250ms)) << medic.log();
-  EXPECT_EQ(listed["labels"].value("alertname", "").find("escalated") != std::string::npos ||
+  EXPECT_EQ(listed["labels"].value("alertname", "") == "MedicServiceEscalated" ||
                 listed["annotations"].dump().find("manual intervention") != std::string::npos,
             true)
       << listed.dump(2);

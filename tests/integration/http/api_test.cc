@@ -186,7 +186,9 @@ class Daemon {
   const TestContainer& spare() const { return spare_; }
   pid_t pid() const { return pid_; }
   nlohmann::json service(const std::string& name) const {
-    auto r = call(port_, "GET", "/api/v1/services/" + name, host());
+    // The token goes along: on a non-loopback listen reads need it too.
+    auto r = call(port_, "GET", "/api/v1/services/" + name, host(),
+                  {{"Authorization", "Bearer " + token()}});
     if (r.status != 200) return nullptr;
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     return j.is_discarded() ? nullptr : j;
@@ -687,14 +689,21 @@ TEST_F(ApiTest, EveryResponseMatchesTheOpenApiSpec) {
       << v.out;
 }
 
-// `listen: 0.0.0.0:PORT` works (medic always has a token) and still refuses token-less mutations.
-// Traffic goes to 127.0.0.1 only.
+// `listen: 0.0.0.0:PORT` works (medic always has a token) and then needs the token for every
+// read too, not only for mutations. Traffic goes to 127.0.0.1 only.
 TEST(ApiListenTest, AllInterfacesStartsAndStillNeedsTheToken) {
   MEDIC_REQUIRE_DOCKER_OR_SKIP();
   Daemon d("0.0.0.0");
   ASSERT_TRUE(d.setupError().empty()) << d.setupError();
   ASSERT_TRUE(d.waitHealthy()) << d.log();
-  EXPECT_EQ(call(d.port(), "GET", "/healthz", d.host()).status, 200);
+  const Headers auth = {{"Authorization", "Bearer " + d.token()}};
+  for (const char* path : {"/healthz", "/metrics", "/api/v1/status", "/api/v1/alerts"}) {
+    const auto without = call(d.port(), "GET", path, d.host());
+    EXPECT_EQ(without.status, 401) << path << ": " << describe(without);
+    EXPECT_EQ(call(d.port(), "GET", path, d.host(), auth).status, 200) << path;
+  }
+  // The dashboard page itself holds no data.
+  EXPECT_EQ(call(d.port(), "GET", "/", d.host()).status, 200);
   auto r = call(d.port(), "POST", "/api/v1/services/web/maintenance", d.host(),
                 {{"Content-Type", "application/json"}}, R"({"for": "10m"})");
   EXPECT_EQ(r.status, 401) << describe(r);

@@ -85,6 +85,16 @@ TEST_P(AlertQueueTest, FiringAgainAtAHigherSeverityIsAnnouncedAgain) {
   ASSERT_TRUE(runUntil(io_, [&] { return q.idle(); }));
   ASSERT_EQ(rec->delivered.size(), 2u);
   EXPECT_EQ(rec->delivered[1].severity, Severity::kCritical);
+  // The louder copy says what it replaces (Alertmanager ends the warning identity with it).
+  EXPECT_FALSE(rec->delivered[0].replaces_severity.has_value());
+  EXPECT_EQ(rec->delivered[1].replaces_severity, Severity::kWarning);
+  // The quieter repeat keeps the highest severity reached: one identity until it resolves.
+  auto firing = q.list(true);
+  ASSERT_TRUE(firing);
+  ASSERT_EQ(firing->size(), 1u);
+  EXPECT_EQ(firing->front().severity, Severity::kCritical);
+  EXPECT_EQ(q.counters().firingCount(Severity::kCritical), 1);
+  EXPECT_EQ(q.counters().firingCount(Severity::kWarning), 0);
 }
 
 TEST_P(AlertQueueTest, ResolveEndsTheAlertAndTellsTheSinks) {

@@ -160,31 +160,76 @@ TEST(WebhookPayload, EveryConfigFormatNameParses) {
 
 TEST(AlertmanagerPayload, HasTheV2ShapeAndEndsAtOnlyWhenResolved) {
   Alert a = sample();
-  a.labels = {{"team", "web"}, {"bad-name", "x"}, {"severity", "spoofed"}, {"n", 5}};
-  const auto firing = alertmanagerPayload(a, "host1");
+  a.labels = {{"team", "web"}, {"bad-name", "x"}, {"severity", "spoofed"}, {"n", 5},
+              {"project", "shop"}};
+  const auto firing = alertmanagerPayload(a, {"host1", "https://medic.example.net/"});
   ASSERT_TRUE(firing.is_array());
   ASSERT_EQ(firing.size(), 1u);
   const auto& item = firing[0];
-  EXPECT_EQ(item["labels"], nlohmann::json({{"alertname", "webui failed"},
+  EXPECT_EQ(item["labels"], nlohmann::json({{"alertname", "MedicServiceFailed"},
+                                            {"kind", "failed"},
                                             {"severity", "critical"},
                                             {"service", "webui"},
+                                            {"project", "shop"},
                                             {"instance", "host1"},
                                             {"medic_key", "failed:webui"},
                                             {"team", "web"}}));
   EXPECT_EQ(item["annotations"]["summary"], "webui failed");
   EXPECT_EQ(item["annotations"]["description"], a.text);
   EXPECT_EQ(item["startsAt"], "2027-01-15T08:00:00.123Z");
+  EXPECT_EQ(item["generatorURL"], "https://medic.example.net/");
   EXPECT_FALSE(item.contains("endsAt"));
 
-  const auto resolved = alertmanagerPayload(sample(AlertState::kResolved), "host1");
+  const auto resolved = alertmanagerPayload(sample(AlertState::kResolved), {"host1", ""});
   EXPECT_EQ(resolved[0]["endsAt"], "2027-01-15T08:00:05.123Z");
   EXPECT_EQ(resolved[0]["startsAt"], "2027-01-15T08:00:00.123Z");
+  EXPECT_FALSE(resolved[0].contains("generatorURL"));
 }
 
 TEST(AlertmanagerPayload, HostWideAlertsHaveNoServiceLabel) {
   Alert a = sample();
   a.service.clear();
-  EXPECT_FALSE(alertmanagerPayload(a, "h")[0]["labels"].contains("service"));
+  a.labels = {{"service", "spoofed"}};
+  EXPECT_FALSE(alertmanagerPayload(a, {"h", ""})[0]["labels"].contains("service"));
+}
+
+TEST(AlertmanagerPayload, EveryKindHasOneStableAlertname) {
+  const std::pair<const char*, const char*> names[] = {
+      {"failed:webui", "MedicServiceFailed"},
+      {"escalated:webui", "MedicServiceEscalated"},
+      {"missing:webui", "MedicServiceMissing"},
+      {"replacement_failed:webui", "MedicReplacementFailed"},
+      {"deploy_rolled_back:webui", "MedicDeployRolledBack"},
+      {"engine_unreachable:", "MedicEngineUnreachable"},
+      {"endpoint_failed:endpoint/shop", "MedicEndpointFailed"},
+      {"gate_failed:phase-6", "MedicGateFailed"},
+      {"store_corrupt:", "MedicStoreCorrupt"},
+      {"some_new_kind:x", "MedicSomeNewKind"},
+  };
+  for (const auto& [key, name] : names) {
+    Alert a = sample();
+    a.dedup_key = key;
+    a.title = "anything, with spaces";
+    const auto labels = alertmanagerPayload(a, {"h", ""})[0]["labels"];
+    EXPECT_EQ(labels["alertname"], name) << key;
+    EXPECT_EQ(labels["kind"], std::string(alertKind(key))) << key;
+  }
+}
+
+TEST(AlertmanagerPayload, ALouderAlertEndsItsOldIdentityInTheSameRequest) {
+  Alert a = sample();
+  a.replaces_severity = Severity::kWarning;
+  a.updated = kT0 + Millis(3000);
+  const auto payload = alertmanagerPayload(a, {"h", ""});
+  ASSERT_EQ(payload.size(), 2u) << payload.dump(2);
+  EXPECT_EQ(payload[0]["labels"]["severity"], "warning");
+  EXPECT_EQ(payload[0]["endsAt"], "2027-01-15T08:00:03.123Z");
+  EXPECT_EQ(payload[1]["labels"]["severity"], "critical");
+  EXPECT_FALSE(payload[1].contains("endsAt"));
+  auto old_labels = payload[0]["labels"], new_labels = payload[1]["labels"];
+  old_labels.erase("severity");
+  new_labels.erase("severity");
+  EXPECT_EQ(old_labels, new_labels) << "only the severity differs";
 }
 
 // ---- http targets ----

@@ -610,6 +610,34 @@ services:
 // ---------------------------------------------------------------------------------------------
 // Bad files: every message names the file, the 1-based line and the key path.
 
+TEST(ConfigGood, RemoteReadingKeys) {
+  const auto c = parseConfig(
+      "listen: 0.0.0.0:9443\nallowed_hosts: [medic.example.net, 10.0.0.5]\n"
+      "metrics_token_file: /etc/medic/metrics.token\ntls_cert_file: /etc/medic/tls.crt\n"
+      "tls_key_file: /etc/medic/tls.key\nexternal_url: https://medic.example.net:9443/\n",
+      "medic.yaml");
+  EXPECT_THAT(c.allowed_hosts, ElementsAre("medic.example.net", "10.0.0.5"));
+  EXPECT_EQ(c.metrics_token_file, "/etc/medic/metrics.token");
+  EXPECT_EQ(c.tls_cert_file, "/etc/medic/tls.crt");
+  EXPECT_EQ(c.tls_key_file, "/etc/medic/tls.key");
+  EXPECT_EQ(c.external_url, "https://medic.example.net:9443/");
+  const auto d = parseConfig("", "medic.yaml");
+  EXPECT_TRUE(d.allowed_hosts.empty());
+  EXPECT_TRUE(d.tls_cert_file.empty());
+}
+
+TEST(ConfigBad, RemoteReadingKeysSayWhatToWrite) {
+  EXPECT_EQ(errorOf("allowed_hosts: [\"https://medic.example.net:9443\"]\n"),
+            "medic.yaml:1: allowed_hosts[0]: 'https://medic.example.net:9443' is not a host name; "
+            "write the name alone, without scheme or port (e.g. medic.example.net)");
+  EXPECT_THAT(errorOf("tls_cert_file: /etc/medic/tls.crt\n"),
+              HasSubstr("tls_cert_file: tls_cert_file and tls_key_file go together"));
+  EXPECT_THAT(errorOf("tls_key_file: tls.key\n"),
+              HasSubstr("tls_key_file: 'tls.key' is relative; write an absolute path"));
+  EXPECT_THAT(errorOf("external_url: medic.example.net\n"),
+              HasSubstr("external_url: 'medic.example.net' is not an http(s) URL"));
+}
+
 TEST(ConfigBad, BadDurationMessageIsExact) {
   EXPECT_EQ(errorOf(R"(services:
   webui:
@@ -630,7 +658,8 @@ TEST(ConfigBad, UnknownTopLevelKeySuggestsTheNearMiss) {
   EXPECT_EQ(errorOf("listen: 127.0.0.1:8080\nlisten_adress: x\nlistne: 127.0.0.1:1\n"),
             "medic.yaml:2: listen_adress: unknown key; the keys allowed here are listen, docker, "
             "docker_timeout, state_dir, resync_interval, stall_timeout, shutdown_timeout, "
-            "log_level, select, defaults, services, endpoints, alerts, evidence, phases, deploy, channels");
+            "log_level, select, defaults, services, endpoints, alerts, evidence, phases, deploy, "
+            "channels, allowed_hosts, metrics_token_file, tls_cert_file, tls_key_file, external_url");
   EXPECT_EQ(errorOf("\nlistne: 127.0.0.1:1\n"),
             "medic.yaml:2: listne: unknown key (did you mean 'listen'?)");
 }

@@ -157,6 +157,8 @@ TEST(StatsFromJson, CpuPercentFromASampledWindow) {
   ASSERT_TRUE(s.ok());
   // (64136121 - 51657011) / (1565890000000 - 1563900000000) * 2 cpus * 100
   EXPECT_NEAR(s->cpu_percent, 12479110.0 / 1990000000.0 * 2 * 100, 1e-9);  // ~1.25 %
+  // The container's CPU time so far, for medic_container_cpu_seconds_total: total_usage in ns.
+  EXPECT_DOUBLE_EQ(s->cpu_seconds_total, 0.064136121);
   EXPECT_EQ(s->memory_bytes, 352256u);  // inactive_file is 0 here
   EXPECT_EQ(s->memory_limit_bytes, 25276063744u);
 }

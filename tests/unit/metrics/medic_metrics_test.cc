@@ -1,8 +1,11 @@
 #include "metrics/medic_metrics.h"
+#include "metrics/process_metrics.h"
 
 #include <gmock/gmock.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -17,10 +20,11 @@ using ::testing::Not;
 Snapshot twoServices() {
   Snapshot snap;
   snap.health_score = 62.5;
+  snap.last_resync_unix_seconds = 1'800'000'000.5;
   snap.engine_reachable = true;
   snap.alerts_firing = {{"critical", 1}};
-  ServiceSample webui{"webui", "recovering", false, 12.5, 52428800.0};
-  ServiceSample db{"db", "healthy", true, std::nullopt, std::nullopt};
+  ServiceSample webui{"webui", "recovering", false, 12.5, 52428800.0, 3.25};
+  ServiceSample db{"db", "healthy", true, std::nullopt, std::nullopt, std::nullopt};
   snap.services = {webui, db};
   return snap;
 }
@@ -81,7 +85,7 @@ TEST(MedicMetrics, UnknownStateStillGetsItsOne) {
   MedicMetrics metrics({.version = "x", .service_states = {"healthy"}});
   metrics.setSnapshotSource([] {
     Snapshot snap;
-    snap.services = {{"a", "brand_new_state", false, std::nullopt, std::nullopt}};
+    snap.services = {{"a", "brand_new_state", false, std::nullopt, std::nullopt, std::nullopt}};
     return snap;
   });
   const std::string text = metrics.render();
@@ -167,13 +171,14 @@ TEST(MedicMetrics, DocsListExactlyTheFamiliesMedicExports) {
   std::stringstream doc;
   doc << in.rdbuf();
   std::set<std::string> documented;
-  const std::regex row(R"(\n\| `(medic_[a-z_]+)` \| (counter|gauge|histogram) \|)");
+  const std::regex row(R"(\n\| `((?:medic|process)_[a-z_]+)` \| (counter|gauge|histogram) \|)");
   const std::string text = doc.str();
   for (std::sregex_iterator it(text.begin(), text.end(), row), end; it != end; ++it) {
     documented.insert((*it)[1].str() + " " + (*it)[2].str());
   }
 
   MedicMetrics metrics;
+  addProcessMetrics(metrics.registry());  // as the daemon does
   Snapshot snap = twoServices();
   snap.endpoints.push_back({"public-site", true, 0.042});
   metrics.setSnapshotSource([&] { return snap; });
@@ -188,8 +193,83 @@ TEST(MedicMetrics, DocsListExactlyTheFamiliesMedicExports) {
   for (std::sregex_iterator it(rendered.begin(), rendered.end(), type_line), end; it != end; ++it) {
     exported.insert((*it)[1].str() + " " + (*it)[2].str());
   }
-  EXPECT_EQ(exported.size(), 23u);
+  EXPECT_EQ(exported.size(), 32u);
   EXPECT_EQ(documented, exported);
+}
+
+TEST(MedicMetrics, BaseUnitFamiliesBesideTheSeedOnes) {
+  MedicMetrics metrics;
+  Snapshot snap = twoServices();
+  metrics.setSnapshotSource([&] { return snap; });
+  const std::string text = metrics.render();
+  EXPECT_THAT(text, HasSubstr("medic_health_score 62.5\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE medic_health_ratio gauge\nmedic_health_ratio 0.625\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE medic_container_cpu_seconds_total counter\n"
+                              "medic_container_cpu_seconds_total{service=\"webui\"} 3.25\n"));
+  EXPECT_THAT(text, Not(HasSubstr("medic_container_cpu_seconds_total{service=\"db\"}")));
+  EXPECT_THAT(text, HasSubstr("medic_last_resync_timestamp_seconds 1800000000.5\n"));
+  snap.health_score.reset();
+  snap.last_resync_unix_seconds.reset();
+  const std::string none = metrics.render();
+  EXPECT_THAT(none, Not(HasSubstr("medic_health_ratio ")));
+  EXPECT_THAT(none, Not(HasSubstr("medic_last_resync_timestamp_seconds ")));
+}
+
+/// A fake /proc: what the kernel writes, with a comm that holds spaces and parentheses.
+class FakeProc {
+ public:
+  FakeProc() {
+    dir_ = ::testing::TempDir() + "medic-fake-proc-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir_ + "/self/fd");
+    for (int fd : {0, 1, 2, 7}) std::ofstream(dir_ + "/self/fd/" + std::to_string(fd));
+    // utime 250, stime 50 ticks; starttime 1000 ticks; vsize 104857600; rss 2560 pages.
+    std::ofstream(dir_ + "/self/stat")
+        << "4242 (medic (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 1000 "
+           "104857600 2560 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n";
+    std::ofstream(dir_ + "/stat") << "cpu  1 2 3 4\nbtime 1800000000\nprocesses 9\n";
+    std::ofstream(dir_ + "/self/limits")
+        << "Limit                     Soft Limit           Hard Limit           Units     \n"
+           "Max open files            65536                524288               files     \n";
+  }
+  ~FakeProc() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string self() const { return dir_ + "/self"; }
+  const std::string& root() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+TEST(ProcessMetrics, ReadsWhatPrometheusClientLibrariesExport) {
+  FakeProc proc;
+  const auto s = readProcessSample(proc.self(), proc.root(), 100, 4096);
+  ASSERT_TRUE(s);
+  EXPECT_DOUBLE_EQ(s->cpu_seconds, 3.0);
+  EXPECT_DOUBLE_EQ(s->start_time_seconds, 1'800'000'010.0);
+  EXPECT_DOUBLE_EQ(s->virtual_bytes, 104857600.0);
+  EXPECT_DOUBLE_EQ(s->resident_bytes, 2560.0 * 4096);
+  EXPECT_DOUBLE_EQ(s->open_fds, 4.0);
+  ASSERT_TRUE(s->max_fds);
+  EXPECT_DOUBLE_EQ(*s->max_fds, 65536.0);
+  EXPECT_FALSE(readProcessSample(proc.root() + "/nowhere", proc.root(), 100, 4096));
+}
+
+TEST(ProcessMetrics, TheRegistryServesThisProcessesOwnFigures) {
+  Registry registry;
+  addProcessMetrics(registry);
+  const std::string text = registry.render();
+  for (const char* family :
+       {"# TYPE process_cpu_seconds_total counter\n", "# TYPE process_resident_memory_bytes gauge\n",
+        "# TYPE process_open_fds gauge\n", "# TYPE process_max_fds gauge\n",
+        "# TYPE process_start_time_seconds gauge\n", "# TYPE process_virtual_memory_bytes gauge\n"}) {
+    EXPECT_THAT(text, HasSubstr(family));
+  }
+  const auto self = readProcessSample();
+  ASSERT_TRUE(self);
+  EXPECT_GT(self->resident_bytes, 0);
+  EXPECT_GE(self->open_fds, 3);
 }
 
 }  // namespace
