@@ -40,6 +40,25 @@ TEST(Redact, LongTextIsRedactedWithoutExhaustingTheStack) {
   EXPECT_NE(out.find("line 3999 of a long health log"), std::string::npos);
 }
 
+TEST(Redact, SecretKeysInJsonTextAreCovered) {
+  // A response body or command output that is JSON text (not parsed): quotes sit between the key,
+  // the colon and the value.
+  EXPECT_EQ(redactText(std::string(R"({"password":")") + kCanaryPassword + R"("})"),
+            R"({"password":"[REDACTED]"})");
+  EXPECT_EQ(redactText(std::string(R"({"user": "bob", "api_token": ")") + kCanaryPassword + R"("})"),
+            R"({"user": "bob", "api_token": "[REDACTED]"})");
+}
+
+TEST(Redact, ATokenAcrossThe1024thByteIsStillOneToken) {
+  // No whitespace to cut at before the token: it must not be split into two short, harmless-looking
+  // halves.
+  const std::string text = std::string(1010, ',') + kCanaryToken + " end";
+  const std::string out = redactText(text);
+  EXPECT_EQ(out.find("CANARY"), std::string::npos);
+  EXPECT_EQ(out.find("tok_9f8e7d6c5b"), std::string::npos);
+  EXPECT_EQ(out, std::string(1010, ',') + "[REDACTED] end");
+}
+
 TEST(Redact, KeepsIdentifiersPeopleNeed) {
   const std::string digest =
       "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
