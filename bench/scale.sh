@@ -74,7 +74,8 @@ cleanup() {
     kill -TERM "${medic_pid}" 2>/dev/null || true
     wait "${medic_pid}" 2>/dev/null || true
   fi
-  docker ps -aq --filter "label=${label}" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  # In parallel: one `docker rm -f` of 1,000 containers takes the engine about 15 minutes.
+  docker ps -aq --filter "label=${label}" | xargs -r -P 6 -n 25 docker rm -f >/dev/null 2>&1 || true
   rm -rf "${work}"
 }
 trap cleanup EXIT
