@@ -21,6 +21,26 @@ bool isTokenChar(char c) {
          c == '-' || c == '=' || c == '.';
 }
 
+/// Container and compose names ("medic-test-command-check-1a2b3c4d", "shop_webui_1"): words joined
+/// by '-' or '_', two of them with a letter no hex digit has (a UUID's or a token's pieces do not).
+bool looksLikeName(std::string_view run) {
+  int words = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= run.size(); ++i) {
+    if (i < run.size() && run[i] != '-' && run[i] != '_') continue;
+    std::string_view part = run.substr(start, i - start);
+    const bool word = part.size() >= 3 && std::all_of(part.begin(), part.end(), [](char c) {
+      return std::isalpha(static_cast<unsigned char>(c)) != 0;
+    }) && std::any_of(part.begin(), part.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) == 0;
+    });
+    if (part.size() > 16) return false;  // a long unbroken piece is token-like
+    words += word ? 1 : 0;
+    start = i + 1;
+  }
+  return words >= 2;
+}
+
 /// Replaces runs that look like generated credentials: long, mixing letters and digits.
 std::string redactTokenShapedRuns(const std::string& text) {
   std::string out;
@@ -45,7 +65,8 @@ std::string redactTokenShapedRuns(const std::string& text) {
     bool hex_only = std::all_of(run.begin(), run.end(), [](char c) {
       return std::isxdigit(static_cast<unsigned char>(c)) != 0;
     });
-    if (run.size() >= 32 && has_alpha && has_digit && !is_digest && !(hex_only && run.size() == 64)) {
+    if (run.size() >= 32 && has_alpha && has_digit && !is_digest &&
+        !(hex_only && run.size() == 64) && !looksLikeName(run)) {
       out.append(kRedacted);
     } else {
       out.append(run);

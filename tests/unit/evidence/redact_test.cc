@@ -66,6 +66,11 @@ TEST(Redact, KeepsIdentifiersPeopleNeed) {
   const std::string id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   EXPECT_EQ(redactText(id), id);
   EXPECT_EQ(redactText("HTTP 200 in 3 ms"), "HTTP 200 in 3 ms");
+  // Container names are long and mix letters and digits too; tokens and UUIDs still go.
+  EXPECT_EQ(redactText("checked medic-test-command-check-1a2b3c4d"),
+            "checked medic-test-command-check-1a2b3c4d");
+  EXPECT_EQ(redactText("id 123e4567-e89b-12d3-a456-426614174000"), "id [REDACTED]");
+  EXPECT_EQ(redactText(std::string("key ") + kCanaryToken), "key [REDACTED]");
   EXPECT_EQ(redactText("http://127.0.0.1:8080/health"), "http://127.0.0.1:8080/health");
 }
 
