@@ -42,21 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port nobody answers on 127.0.0.1 right now (and not already handed out).
-used=" "
-next_port=$((20000 + RANDOM % 20000))
-free_port() {
-  while :; do
-    next_port=$((next_port + 1))
-    ((next_port < 60000)) || next_port=20000
-    [[ "${used}" == *" ${next_port} "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/${next_port}") 2>/dev/null; then
-      used+="${next_port} "
-      echo "${next_port}"
-      return
-    fi
-  done
-}
+# shellcheck source=bench/lib/ports.sh
+source "${root}/bench/lib/ports.sh"
 
 config="${work}/medic.yaml"
 {
@@ -73,7 +60,7 @@ config="${work}/medic.yaml"
 log "starting ${services} containers"
 for ((i = 1; i <= services; i++)); do
   name="${prefix}-${i}"
-  port="$(free_port)"
+  free_port
   docker run -d --pull never --no-healthcheck --name "${name}" --network host --label medic.test=true \
     -e "PORT=${port}" medic-testserver:latest >/dev/null
   names+=("${name}")
@@ -86,7 +73,8 @@ for ((i = 1; i <= services; i++)); do
   } >>"${config}"
 done
 
-api_port="$(free_port)"
+free_port
+api_port="${port}"
 base="http://127.0.0.1:${api_port}"
 "${medic}" watch --config "${config}" --state-dir "${work}/state" \
   --listen "127.0.0.1:${api_port}" --log-level warn >"${work}/medic.log" 2>&1 &

@@ -40,6 +40,7 @@ packages=(
   build-essential cmake ninja-build
   libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libyaml-cpp-dev
   libsqlite3-dev sqlite3 libcli11-dev libspdlog-dev libfmt-dev libncurses-dev libssl-dev
+  libre2-dev pkg-config
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # test and demo peers: compose v1 (one test keeps it covered; v2 comes as the CLI plugin, below),
@@ -65,6 +66,8 @@ packages=(
   # API: OpenAPI validators from npm (Debian 12's nodejs has no npm: it is its own package; a
   # nodejs that bundles npm, like nodesource's, Provides npm and satisfies it) and the wrk benchmark
   nodejs npm wrk
+  # bench/scale.sh: GNU time measures the floor's (wrk's) CPU
+  time
   # web dashboard test: the browser playwright-core drives (never `npx playwright install`)
   chromium
   # the Debian package: dpkg-shlibdeps for its Depends, man to render and find the man page,

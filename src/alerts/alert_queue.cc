@@ -19,8 +19,8 @@ namespace {
 
 /// Without a store, resolved alerts beyond this many are forgotten (oldest first).
 constexpr size_t kMaxMemoryAlerts = 1000;
-/// Bounded input: an alert is a message for a person, not a log dump. (Also keeps
-/// evidence::redactText, whose std::regex recurses per character, far from its stack limit.)
+/// Bounded input: an alert is a message for a person, not a log dump. The text is redacted before
+/// it is cut, so a secret that straddles the cut is not kept as a half.
 constexpr size_t kMaxTitleBytes = 256;
 constexpr size_t kMaxTextBytes = 4096;
 constexpr size_t kMaxLabelBytes = 256;
@@ -232,8 +232,8 @@ Result<Alert> AlertQueue::raise(const AlertSpec& spec, WallTime now) {
   next.dedup_key = spec.dedup_key;
   next.severity = spec.severity;
   next.service = spec.service;
-  next.title = evidence::redactText(bounded(spec.title, kMaxTitleBytes));
-  next.text = evidence::redactText(bounded(spec.text, kMaxTextBytes));
+  next.title = bounded(evidence::redactText(spec.title), kMaxTitleBytes);
+  next.text = bounded(evidence::redactText(spec.text), kMaxTextBytes);
   next.labels = redactLabels(spec.labels);
   next.created = now;
   next.updated = now;

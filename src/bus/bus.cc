@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/log.h"
+#include "evidence/redact.h"
 
 namespace medic::bus {
 
@@ -58,6 +59,9 @@ Result<Message> Bus::publish(Message m) {
     m.ts = formatWallTime((clock_ ? clock_ : &kSystem)->now().wall);
   }
   if (m.data.is_null()) m.data = nlohmann::json::object();
+  // Secrets never leave medic (DESIGN §4): what medic or a client publishes is redacted once,
+  // here, before it is stored, replayed or delivered.
+  m.data = evidence::redactJson(m.data);
   if (store_) {
     auto body = toJson(m);
     body.erase("id");

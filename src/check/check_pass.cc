@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "check/bounded_parallel.h"
 #include "probes/command_probe.h"
 #include "probes/exec_probe.h"
 #include "probes/probe.h"
@@ -144,6 +145,21 @@ asio::awaitable<ServiceReport> checkService(docker::DockerApi& docker,
   co_return sr;
 }
 
+asio::awaitable<std::vector<ServiceReport>> checkServices(
+    docker::DockerApi& docker, const std::vector<services::ProtectedService>& services,
+    size_t listed, const Clock& clock, std::vector<evidence::Evidence>& out) {
+  // Each check gathers its own evidence, appended in the services' order afterwards.
+  std::vector<std::vector<evidence::Evidence>> gathered(services.size());
+  auto reports = co_await boundedParallel<ServiceReport>(
+      services.size(), kCheckWidth, [&](size_t i) {
+        return checkService(docker, services[i], listed, clock, gathered[i]);
+      });
+  for (auto& evidence : gathered) {
+    for (auto& ev : evidence) out.push_back(std::move(ev));
+  }
+  co_return reports;
+}
+
 asio::awaitable<Result<CheckReport>> runCheckPass(docker::DockerApi& docker,
                                                   const config::Config& config, bool all,
                                                   const Clock& clock) {
@@ -154,10 +170,8 @@ asio::awaitable<Result<CheckReport>> runCheckPass(docker::DockerApi& docker,
   auto listed = co_await docker.listContainers(std::move(every_container));
   if (!listed) co_return listed.error();
   auto selected = services::selectServices(config, *listed, all);
-  for (auto& service : selected) {
-    report.services.push_back(
-        co_await checkService(docker, service, listed->size(), clock, report.evidence));
-  }
+  report.services =
+      co_await checkServices(docker, selected, listed->size(), clock, report.evidence);
   report.finished = clock.now().wall;
   co_return report;
 }

@@ -121,10 +121,8 @@ asio::awaitable<Result<FreshFacts>> gatherFresh(
   }
   std::sort(selected.begin(), selected.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
-  for (const auto& service : selected) {
-    facts.services.push_back(
-        co_await checkService(docker, service, listed->size(), clock, facts.evidence));
-  }
+  facts.services =
+      co_await checkServices(docker, selected, listed->size(), clock, facts.evidence);
   if (with_endpoints) {
     for (const auto& ep : config.endpoints) {
       facts.endpoints.push_back(co_await probeEndpoint(ep, clock, facts.evidence));

@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "alerts/configure.h"
+#include "check/bounded_parallel.h"
 #include "check/check_pass.h"
 #include "core/atomic_file.h"
 #include "core/duration.h"
@@ -33,6 +34,19 @@ namespace asio = boost::asio;
 using supervisor::Observation;
 
 namespace {
+
+/// What a Docker state record says, without what changes on every look (times, log tails): the
+/// same container in the same state is the same verdict, and not a new evidence row.
+std::string dockerStateVerdict(const nlohmann::json& data) {
+  if (!data.contains("container_id")) return "absent";
+  std::string health = "none";
+  if (data.contains("health") && data["health"].is_object()) {
+    health = data["health"].value("status", "");
+  }
+  return data.value("container_id", "") + " " + data.value("status", "") + " " +
+         std::to_string(data.value("exit_code", 0)) + " " + data.value("started_at", "") + " " +
+         std::to_string(data.value("restart_count", 0)) + " " + health;
+}
 
 asio::awaitable<void> sleepFor(Millis d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -348,6 +362,7 @@ void Daemon::handleNotice(const supervisor::Notice& given) {
       auto& ev = n.data["evidence"];
       if (!ev.is_array()) ev = nlohmann::json::array();
       if (std::find(ev.begin(), ev.end(), it->second.id) == ev.end()) ev.push_back(it->second.id);
+      citeEvidence({it->second.id});
     }
   }
   const std::string line = (n.service.empty() ? std::string() : n.service + ": ") + n.text;
@@ -446,6 +461,7 @@ void Daemon::publish(std::string channel, std::string type, std::string service,
   m.service = std::move(service);
   m.severity = std::move(severity);
   m.data = std::move(data);
+  citeEvidence(evidence);  // a subscriber may look any of them up
   m.evidence = std::move(evidence);
   if (auto r = bus_->publish(std::move(m)); !r) {
     spdlog::error("channel message not published: {}", r.error().message);
@@ -681,6 +697,15 @@ void Daemon::recordEvidence(const evidence::Evidence& ev) {
   pending_evidence_.push_back({ev.id, ev.service, ev.kind, toUnixMillis(ev.time), ev.hash, ev.data});
 }
 
+void Daemon::offerEvidence(const std::string& source, const std::string& verdict,
+                           const evidence::Evidence& ev) {
+  for (const auto& e : ledger_.offer(source, verdict, ev)) recordEvidence(e);
+}
+
+void Daemon::citeEvidence(const std::vector<std::string>& ids) {
+  for (const auto& e : ledger_.cite(ids)) recordEvidence(e);
+}
+
 void Daemon::flushEvidence() {
   if (!store_ || pending_evidence_.empty()) return;
   auto batch = std::move(pending_evidence_);
@@ -725,6 +750,7 @@ void Daemon::rememberService(const services::ProtectedService& s) {
 
 void Daemon::forgetService(const std::string& name, const std::string& why) {
   services_.erase(name);
+  ledger_.forget(name);
   probes_.erase(name);  // its loop sees its state gone and ends
   stats_.erase(name);
   last_action_.erase(name);
@@ -809,58 +835,84 @@ asio::awaitable<void> Daemon::resyncPasses() {
         if (services::matches(s.match, name, c)) container_service_[c.id] = name;
       }
     }
-    // By name, and looked up again after every await: a reload (SIGHUP) may forget services
-    // while an inspect is on its way, and nothing may hold a reference into services_ then.
+    // Inspects run kResyncInspectWidth at a time (a pass over 1,000 containers costs the engine's
+    // time for 1,000 inspects divided by the width); each group's services are then observed at
+    // once, so what is fed is never older than one group's inspects.
     std::vector<std::string> names;
     names.reserve(services_.size());
     for (const auto& [name, s] : services_) names.push_back(name);
-    for (const std::string& name : names) {
-      auto it = services_.find(name);
-      if (it == services_.end()) continue;
-      supervisor::ServiceObserved obs{name, std::nullopt};
-      std::optional<docker::ContainerInfo> inspected;
-      if (it->second.container) {
-        const std::string id = it->second.container->id;
-        auto info = co_await docker_->inspectContainer(id);
-        it = services_.find(name);
-        if (it == services_.end()) continue;  // forgotten meanwhile
-        if (info) {
-          obs.container = toView(*info);
-          container_facts_[name] = {info->state.started_at, info->restart_count};
-          inspected = std::move(*info);
+    for (size_t first = 0; first < names.size(); first += kResyncInspectWidth) {
+      const size_t last = std::min(names.size(), first + kResyncInspectWidth);
+      std::vector<std::pair<std::string, std::string>> group;  // service, container id
+      for (size_t i = first; i < last; ++i) {
+        auto it = services_.find(names[i]);
+        if (it != services_.end() && it->second.container) {
+          group.emplace_back(names[i], it->second.container->id);
         }
-      } else {
-        container_facts_.erase(name);
       }
-      if (recreating_.count(name) || deploying_.count(name)) continue;
-      const services::ProtectedService& s = it->second;
-      {
-        // What this pass saw becomes evidence: the status cites it, claims are judged on it.
-        auto ev = check::dockerStateEvidence(s, inspected, listed->size(), now().wall);
-        docker_evidence_[name] = EvidenceRef{ev.id, ev.time};
-        recordEvidence(ev);
-      }
-      feed(obs);
-      // Probe loops: one per service with probes, restarted when the service's definition changes.
-      bool has_probes = toDef(s).has_probes;
-      auto& ps = probes_[name];
-      if (has_probes && !ps) {
-        ps = std::make_unique<ProbeState>();
-        ps->generation = ++probe_generation_;
-        spawn(name + ": probes",
-              [this, name, generation = ps->generation] { return probeLoop(name, generation); },
-              /*restart=*/true);
-      }
-      if (ps && obs.container && ps->container_id != obs.container->id) {
-        // Counters start fresh for each new container.
-        ps->container_id = obs.container->id;
-        for (auto& t : ps->trackers) t.reset();
-        ps->last_sent.reset();
+      auto inspected_group = co_await inspectContainers(group);
+      for (size_t i = first; i < last; ++i) {
+        const std::string& name = names[i];
+        auto sit = services_.find(name);
+        if (sit == services_.end()) continue;  // forgotten while we awaited
+        auto& s = sit->second;
+        supervisor::ServiceObserved obs{name, std::nullopt};
+        std::optional<docker::ContainerInfo> inspected;
+        auto found = inspected_group.find(name);
+        if (s.container && found != inspected_group.end() && found->second.id != s.container->id) {
+          continue;  // an event brought another container while we awaited: the next pass sees it
+        }
+        if (s.container && found != inspected_group.end()) {
+          obs.container = toView(found->second);
+          container_facts_[name] = {found->second.state.started_at, found->second.restart_count};
+          inspected = std::move(found->second);
+        } else if (!s.container) {
+          container_facts_.erase(name);
+        }
+        if (recreating_.count(name) || deploying_.count(name)) continue;
+        {
+          // What this pass saw becomes evidence: the status cites it, claims are judged on it.
+          auto ev = check::dockerStateEvidence(s, inspected, listed->size(), now().wall);
+          docker_evidence_[name] = EvidenceRef{ev.id, ev.time};
+          offerEvidence(name + "\x1f" + ev.kind, dockerStateVerdict(ev.data), ev);
+        }
+        feed(obs);
+        // Probe loops: one per service with probes, restarted when the service's definition
+        // changes.
+        bool has_probes = toDef(s).has_probes;
+        auto& ps = probes_[name];
+        if (has_probes && !ps) {
+          ps = std::make_unique<ProbeState>();
+          ps->generation = ++probe_generation_;
+          spawn(name + ": probes",
+                [this, name, generation = ps->generation] { return probeLoop(name, generation); },
+                /*restart=*/true);
+        }
+        if (ps && obs.container && ps->container_id != obs.container->id) {
+          // Counters start fresh for each new container.
+          ps->container_id = obs.container->id;
+          for (auto& t : ps->trackers) t.reset();
+          ps->last_sent.reset();
+        }
       }
     }
     last_resync_ = now().wall;
     noteProgress();
   } while (resync_again_ && !stopping_);
+}
+
+asio::awaitable<std::map<std::string, docker::ContainerInfo>> Daemon::inspectContainers(
+    std::vector<std::pair<std::string, std::string>> targets) {
+  auto answers = co_await check::boundedParallel<Result<docker::ContainerInfo>>(
+      targets.size(), targets.size(),
+      [&](size_t i) { return docker_->inspectContainer(targets[i].second); });
+  std::map<std::string, docker::ContainerInfo> out;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    // A failed inspect (gone since the list, engine error) is no container: the next pass or the
+    // event that follows says what became of it.
+    if (answers[i]) out.emplace(targets[i].first, std::move(*answers[i]));
+  }
+  co_return out;
 }
 
 // ---- probes ----
@@ -888,7 +940,12 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
       pit = probes_.find(service);
       if (pit == probes_.end() || !pit->second || pit->second->generation != generation) co_return;
       auto& ps = *pit->second;
-      for (const auto& ev : evidence) recordEvidence(ev);
+      for (const auto& r : results) {
+        for (const auto& ev : evidence) {
+          if (ev.id != r.evidence_id) continue;
+          offerEvidence(service + "\x1f" + r.name, r.ok ? "pass" : "fail", ev);
+        }
+      }
       if (ps.trackers.size() != results.size()) {
         ps.trackers.clear();
         for (const auto& p : svc.probes) {
@@ -953,6 +1010,7 @@ asio::awaitable<void> Daemon::probeLoop(std::string service, uint64_t generation
         v.hung = !*verdict && all_failing_timed_out && svc.container &&
                  svc.container->state == "running";
         v.evidence_ids = ids;
+        citeEvidence(ids);  // the core's verdicts, incidents and actions cite them
         feed(v);
       }
     }

@@ -32,6 +32,7 @@
 #include "evidence/secret_box.h"
 #include "docker/docker_api.h"
 #include "evidence/evidence.h"
+#include "evidence/ledger.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "metrics/medic_metrics.h"
@@ -189,6 +190,10 @@ class Daemon {
   boost::asio::awaitable<void> resync();
   /// The passes of one resync (resync() runs them and clears resync_running_ however they end).
   boost::asio::awaitable<void> resyncPasses();
+  /// Inspects (service, container id) pairs at once; the answers by service (failures left out).
+  boost::asio::awaitable<std::map<std::string, docker::ContainerInfo>> inspectContainers(
+      std::vector<std::pair<std::string, std::string>> targets);
+  static constexpr size_t kResyncInspectWidth = 16;
   void requestResync();
   boost::asio::awaitable<void> probeLoop(std::string service, uint64_t generation);
   boost::asio::awaitable<void> execute(supervisor::Action action);
@@ -234,6 +239,13 @@ class Daemon {
   int gates_running_ = 0;
   /// Queues a record for the next flush (nothing is stored when the store is unusable).
   void recordEvidence(const evidence::Evidence& ev);
+  /// The newest result of a probe or of a Docker state: the ledger decides whether it is a new row
+  /// (a change of verdict, or the once-a-minute sample); else it stays in memory until cited.
+  void offerEvidence(const std::string& source, const std::string& verdict,
+                     const evidence::Evidence& ev);
+  /// Whatever cites records (the core, a claim, a channel message, a lookup by id) writes those
+  /// held only in memory.
+  void citeEvidence(const std::vector<std::string>& ids);
   /// A failed validation (rejected claim, failed gate) raises a warning; a pass resolves it.
   void validationAlert(const std::string& key, const std::string& service, bool failed,
                        const std::string& title, const std::string& text);
@@ -328,7 +340,9 @@ class Daemon {
   std::map<std::string, docker::Stats> stats_;  ///< service → latest Docker stats sample
   std::map<std::string, ContainerFacts> container_facts_;  ///< service → its container's facts
   std::map<std::string, int> recovery_actions_;  ///< service → actions medic started since start
-  std::vector<store::EvidenceRecord> pending_evidence_;  ///< probe evidence not yet flushed
+  std::vector<store::EvidenceRecord> pending_evidence_;  ///< evidence not yet flushed
+  /// The newest probe and Docker state results, held in memory until they are worth a row.
+  evidence::EvidenceLedger ledger_;
   std::map<std::string, EvidenceRef> docker_evidence_;  ///< service → newest docker_state record
   std::vector<EndpointState> endpoints_;
   uint64_t endpoints_generation_ = 0;  ///< a loop whose generation is gone ends

@@ -75,8 +75,8 @@ asio::awaitable<void> Daemon::endpointLoop(size_t index, uint64_t generation) {
     std::vector<evidence::Evidence> evidence;
     auto result = co_await check::probeEndpoint(config, *clock_, evidence);
     if (!current()) co_return;  // stopping, or a reload replaced this endpoint list
-    for (const auto& ev : evidence) recordEvidence(ev);
     const std::string subject = evidence::endpointSubject(config.name);
+    for (const auto& ev : evidence) offerEvidence(subject, result.ok ? "pass" : "fail", ev);
     if (config.probe.screenshot) {
       maybeScreenshot(subject, generation, 0, config.probe, result.ok, result.evidence_id);
     }

@@ -203,6 +203,7 @@ asio::awaitable<void> Daemon::screenshot(std::string service, uint64_t generatio
     if (result.unavailable) data["chromium_available"] = false;
   }
   auto ev = evidence::makeEvidence(evidence::kScreenshot, service, data, now().wall);
+  citeEvidence({probe_evidence});  // the picture names the probe result it was taken for
   store::EvidenceRecord rec;
   rec.id = ev.id;
   rec.service = ev.service;

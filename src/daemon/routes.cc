@@ -58,7 +58,10 @@ void Daemon::registerRoutes() {
       /*mutation=*/true);
   router_.add("GET", "/api/v1/evidence/{id}", [this](const Request& req) {
     if (!store_) return Response::error(503, "store unusable: " + store_error_);
-    flushEvidence();  // an id the status just cited must resolve, even before the next flush
+    // An id the status just cited must resolve, even before the next flush, and even when it is
+    // held in memory only (a result that changed nothing): asking for it is citing it.
+    citeEvidence({req.params.at("id")});
+    flushEvidence();
     auto ev = store_->getEvidence(req.params.at("id"));
     if (!ev) return Response::error(500, ev.error().message);
     if (!*ev) return Response::error(404, "no evidence with id '" + req.params.at("id") + "'");

@@ -165,6 +165,9 @@ asio::awaitable<Response> Daemon::answerClaim(Request req) {
   }
   std::vector<evidence::Evidence> known;
   if (store_) {
+    // The newest result of every probe, even one that changed nothing and is held in memory only:
+    // the claim is judged on it, with its measured age, not on the last sampled row.
+    for (const auto& e : ledger_.citeService(claim.service)) recordEvidence(e);
     flushEvidence();
     auto records = store_->listEvidence(claim.service, kClaimEvidenceWindow);
     if (!records) co_return Response::error(500, records.error().message);

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <regex>
+
+#include <re2/re2.h>
 
 namespace medic::evidence {
 namespace {
@@ -18,6 +19,26 @@ std::string upper(std::string_view s) {
 bool isTokenChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '_' ||
          c == '-' || c == '=' || c == '.';
+}
+
+/// Container and compose names ("medic-test-command-check-1a2b3c4d", "shop_webui_1"): words joined
+/// by '-' or '_', two of them with a letter no hex digit has (a UUID's or a token's pieces do not).
+bool looksLikeName(std::string_view run) {
+  int words = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= run.size(); ++i) {
+    if (i < run.size() && run[i] != '-' && run[i] != '_') continue;
+    std::string_view part = run.substr(start, i - start);
+    const bool word = part.size() >= 3 && std::all_of(part.begin(), part.end(), [](char c) {
+      return std::isalpha(static_cast<unsigned char>(c)) != 0;
+    }) && std::any_of(part.begin(), part.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) == 0;
+    });
+    if (part.size() > 16) return false;  // a long unbroken piece is token-like
+    words += word ? 1 : 0;
+    start = i + 1;
+  }
+  return words >= 2;
 }
 
 /// Replaces runs that look like generated credentials: long, mixing letters and digits.
@@ -44,7 +65,8 @@ std::string redactTokenShapedRuns(const std::string& text) {
     bool hex_only = std::all_of(run.begin(), run.end(), [](char c) {
       return std::isxdigit(static_cast<unsigned char>(c)) != 0;
     });
-    if (run.size() >= 32 && has_alpha && has_digit && !is_digest && !(hex_only && run.size() == 64)) {
+    if (run.size() >= 32 && has_alpha && has_digit && !is_digest &&
+        !(hex_only && run.size() == 64) && !looksLikeName(run)) {
       out.append(kRedacted);
     } else {
       out.append(run);
@@ -80,52 +102,26 @@ std::vector<std::string> redactEnv(const std::vector<std::string>& env) {
   return out;
 }
 
-namespace {
-std::string redactPiece(std::string_view text);
-}  // namespace
-
-/// std::regex recurses per character, so a long input would exhaust the stack: the patterns run
-/// over pieces of at most kPiece bytes, cut at whitespace (no pattern matches across a newline, and
-/// a piece ends only after whitespace that no secret contains).
+/// RE2 runs in time linear in the input and without recursion, so the whole text is scanned at
+/// once: no secret escapes through a cut between pieces.
 std::string redactText(std::string_view text) {
-  constexpr size_t kPiece = 1024;
-  if (text.size() <= kPiece) return redactPiece(text);
-  std::string out;
-  out.reserve(text.size());
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = std::min(text.size(), start + kPiece);
-    if (end < text.size()) {
-      size_t cut = text.find_last_of(" \t\r\n", end);
-      if (cut != std::string_view::npos && cut > start) end = cut + 1;
-    }
-    out += redactPiece(text.substr(start, end - start));
-    start = end;
-  }
-  return out;
-}
-
-namespace {
-std::string redactPiece(std::string_view text) {
-  std::string s(text);
   // scheme://user:password@host -> scheme://user:[REDACTED]@host
-  static const std::regex kUrlPassword(R"(([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+):[^@\s/]+@)");
-  s = std::regex_replace(s, kUrlPassword, "$1:[REDACTED]@");
+  static const RE2 kUrlPassword(R"(([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+):[^@\s/]+@)");
   // Authorization-style credentials in free text.
-  static const std::regex kBearer(R"(\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]+)",
-                                  std::regex::icase);
-  s = std::regex_replace(s, kBearer, "$1 [REDACTED]");
-  // key=value / key: value pairs whose key is secret-looking.
-  static const std::regex kPair(
-      R"(\b([A-Za-z0-9_.-]*(?:password|passwd|token|secret|apikey|api_key|credential)[A-Za-z0-9_.-]*)(\s*[=:]\s*)([^\s&,;"']+))",
-      std::regex::icase);
-  s = std::regex_replace(s, kPair, "$1$2[REDACTED]");
+  static const RE2 kBearer(R"((?i)\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]+)");
+  // key=value, key: value and "key": "value" pairs whose key is secret-looking.
+  static const RE2 kPair(
+      R"((?i)\b([A-Za-z0-9_.-]*(?:password|passwd|token|secret|apikey|api_key|credential)[A-Za-z0-9_.-]*)("?\s*[=:]\s*"?)([^\s&,;"']+))");
   // JSON Web Tokens.
-  static const std::regex kJwt(R"(eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+)");
-  s = std::regex_replace(s, kJwt, "[REDACTED]");
+  static const RE2 kJwt(R"(eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+)");
+  std::string s(text);
+  // Literal prefilters: most text holds no URL and no JWT, and a search is cheaper than a replace.
+  if (s.find("://") != std::string::npos) RE2::GlobalReplace(&s, kUrlPassword, R"(\1:[REDACTED]@)");
+  RE2::GlobalReplace(&s, kBearer, R"(\1 [REDACTED])");
+  RE2::GlobalReplace(&s, kPair, R"(\1\2[REDACTED])");
+  if (s.find("eyJ") != std::string::npos) RE2::GlobalReplace(&s, kJwt, "[REDACTED]");
   return redactTokenShapedRuns(s);
 }
-}  // namespace
 
 nlohmann::json redactJson(const nlohmann::json& doc) {
   if (doc.is_object()) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/duration.h"
+#include "evidence/redact.h"
 
 namespace medic::probes {
 namespace {
@@ -53,7 +54,10 @@ ProbeOutcome execOutcome(const config::ProbeConfig& probe, const ExecRun& run) {
   out.ok = run.exit_code == 0;
   out.summary = fmt::format("exit {} in {} ms", run.exit_code, run.took.count());
   if (!out.ok) {
-    if (auto line = lastLine(run.output); !line.empty()) out.summary += ": " + line;
+    // The summary is served as it is (/api/v1/status, top): what the command printed is redacted.
+    if (auto line = lastLine(run.output); !line.empty()) {
+      out.summary += ": " + evidence::redactText(line);
+    }
   }
   return out;
 }

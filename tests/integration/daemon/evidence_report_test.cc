@@ -7,6 +7,7 @@
 #include <chrono>
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "../cli/medic_cli.h"
@@ -125,6 +126,65 @@ TEST_F(EvidenceReportTest, ReportCountsTheTwoCrashesTheTestCaused) {
   auto missing = runMedic({"report", "--state-dir", dir_.path() + "/nowhere"}, 10s);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("no store at"), std::string::npos) << missing.err;
+}
+
+// Issue 15: a probe result that changes nothing is not a new row; a claim still judges the newest
+// result, with its measured age; a change of verdict is written at once.
+TEST_F(EvidenceReportTest, ASteadyProbeIsNotARowPerResultButAClaimJudgesItsNewestResult) {
+  auto c = TestContainer::start("evidence-steady");
+  ASSERT_TRUE(c.started()) << c.startError();
+  ASSERT_TRUE(serving(c));
+  WatchProcess watch(dir_, config(c));  // one HTTP probe every 250 ms
+  ASSERT_TRUE(watch.waitState("web", "healthy")) << watch.log();
+  auto probesRun = [&] {
+    auto r = httpGet(watch.port(), "/metrics", 5s);
+    std::istringstream in(r.body);
+    long n = 0;
+    for (std::string line; std::getline(in, line);) {
+      // By kind only; "web" is the only service this daemon probes.
+      if (line.rfind("medic_probe_duration_seconds_count", 0) == 0) {
+        n += std::stol(line.substr(line.rfind(' ') + 1));
+      }
+    }
+    return n;
+  };
+  auto httpRows = [&](bool want_ok) {
+    auto r = httpGet(watch.port(), "/api/v1/evidence?service=web&limit=1000", 5s);
+    auto list = nlohmann::json::parse(r.body, nullptr, false);
+    int n = 0;
+    if (!list.is_array()) return -1;
+    for (const auto& e : list) {
+      if (e.value("kind", "") == "http" && e["data"].value("ok", !want_ok) == want_ok) ++n;
+    }
+    return n;
+  };
+  const long runs_before = probesRun();
+  const int rows_before = httpRows(true);
+  ASSERT_GE(rows_before, 1) << "the first result of a probe is always a row";
+  ASSERT_TRUE(waitFor([&] { return probesRun() >= runs_before + 20; }, 30s, 100ms)) << watch.log();
+  const int rows_after = httpRows(true);
+  // 20 passing results and not more than one new row (a minute's sample may fall in the window).
+  EXPECT_LE(rows_after - rows_before, 1) << rows_before << " -> " << rows_after << " rows";
+
+  // A claim cites the newest result, held in memory until then, and it resolves by id.
+  auto claim = runMedic({"claim", "web serves", "--service", "web", "--expect", "serving",
+                         "--max-age", "2s", "--json", "--url", watch.url(), "--state-dir",
+                         dir_.path() + "/state"},
+                        30s);
+  auto verdict = nlohmann::json::parse(claim.out, nullptr, false);
+  ASSERT_TRUE(verdict.is_object()) << claim.out << claim.err;
+  EXPECT_EQ(verdict.value("verdict", ""), "accepted") << verdict.dump(2);
+  bool cited_http = false;
+  for (const auto& rec : verdict.value("evidence_records", nlohmann::json::array())) {
+    if (rec.value("kind", "") != "http") continue;
+    cited_http = true;
+    EXPECT_EQ(httpGet(watch.port(), "/api/v1/evidence/" + rec.value("id", ""), 5s).status, 200);
+  }
+  EXPECT_TRUE(cited_http) << verdict.dump(2);
+
+  // A change of verdict is a row at once.
+  ASSERT_EQ(c.get("/control/unhealthy", 1s).status, 200);
+  EXPECT_TRUE(waitFor([&] { return httpRows(false) >= 1; }, 10s, 100ms)) << watch.log();
 }
 
 TEST_F(EvidenceReportTest, ScreenshotOfALocalPageIsAValidPngServedByTheApi) {

@@ -84,6 +84,31 @@ TEST(Bus, InMemoryIdsIncreaseAndReplayPerChannel) {
   EXPECT_EQ(bus.lastId(), c->id);
 }
 
+TEST(Bus, MessagesAreRedactedBeforeTheyAreKeptOrDelivered) {
+  // A channel message is served (SSE, replay) and published to the fleet: secrets in its data,
+  // whoever wrote them (medic or a client's POST), never leave.
+  Bus bus(nullptr, "h");
+  std::vector<Message> delivered;
+  bus.subscribe("deployment_coordination", [&](const Message& m) {
+    delivered.push_back(m);
+    return true;
+  });
+  Message m = msg("deployment_coordination", "confirm");
+  m.data = {{"note", "pushed with password=hunter2-CANARY-pw"},
+            {"api_token", "tok-CANARY"},
+            {"nested", {{"url", "https://bob:CANARY-pw@registry.test/v2/"}}}};
+  auto published = bus.publish(m);
+  ASSERT_TRUE(published);
+  EXPECT_EQ(published->data.dump().find("CANARY"), std::string::npos) << published->data.dump();
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].data.dump().find("CANARY"), std::string::npos);
+  auto replay = bus.since("deployment_coordination", 0, 10);
+  ASSERT_TRUE(replay);
+  ASSERT_EQ(replay->size(), 1u);
+  EXPECT_EQ((*replay)[0].data.dump().find("CANARY"), std::string::npos);
+  EXPECT_EQ((*replay)[0].data["api_token"], "[REDACTED]");
+}
+
 TEST(Bus, StoreBackedIdsSurviveReopenAndReplayIsExact) {
   auto path = tempDb();
   int64_t second = 0;

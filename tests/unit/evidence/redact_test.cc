@@ -40,6 +40,25 @@ TEST(Redact, LongTextIsRedactedWithoutExhaustingTheStack) {
   EXPECT_NE(out.find("line 3999 of a long health log"), std::string::npos);
 }
 
+TEST(Redact, SecretKeysInJsonTextAreCovered) {
+  // A response body or command output that is JSON text (not parsed): quotes sit between the key,
+  // the colon and the value.
+  EXPECT_EQ(redactText(std::string(R"({"password":")") + kCanaryPassword + R"("})"),
+            R"({"password":"[REDACTED]"})");
+  EXPECT_EQ(redactText(std::string(R"({"user": "bob", "api_token": ")") + kCanaryPassword + R"("})"),
+            R"({"user": "bob", "api_token": "[REDACTED]"})");
+}
+
+TEST(Redact, ATokenAcrossThe1024thByteIsStillOneToken) {
+  // No whitespace to cut at before the token: it must not be split into two short, harmless-looking
+  // halves.
+  const std::string text = std::string(1010, ',') + kCanaryToken + " end";
+  const std::string out = redactText(text);
+  EXPECT_EQ(out.find("CANARY"), std::string::npos);
+  EXPECT_EQ(out.find("tok_9f8e7d6c5b"), std::string::npos);
+  EXPECT_EQ(out, std::string(1010, ',') + "[REDACTED] end");
+}
+
 TEST(Redact, KeepsIdentifiersPeopleNeed) {
   const std::string digest =
       "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -47,6 +66,11 @@ TEST(Redact, KeepsIdentifiersPeopleNeed) {
   const std::string id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   EXPECT_EQ(redactText(id), id);
   EXPECT_EQ(redactText("HTTP 200 in 3 ms"), "HTTP 200 in 3 ms");
+  // Container names are long and mix letters and digits too; tokens and UUIDs still go.
+  EXPECT_EQ(redactText("checked medic-test-command-check-1a2b3c4d"),
+            "checked medic-test-command-check-1a2b3c4d");
+  EXPECT_EQ(redactText("id 123e4567-e89b-12d3-a456-426614174000"), "id [REDACTED]");
+  EXPECT_EQ(redactText(std::string("key ") + kCanaryToken), "key [REDACTED]");
   EXPECT_EQ(redactText("http://127.0.0.1:8080/health"), "http://127.0.0.1:8080/health");
 }
 

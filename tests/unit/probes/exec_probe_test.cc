@@ -37,6 +37,15 @@ TEST(ExecProbe, ANonZeroExitFailsAndSaysWhyFromTheLastLine) {
   EXPECT_EQ(execOutcome(execProbe(), silent).summary, "exit 1 in 3 ms");
 }
 
+TEST(ExecProbe, TheLastLineInTheSummaryIsRedacted) {
+  // The summary is served as is in /api/v1/status: a secret the command printed must not be in it.
+  ExecRun run{1, "connecting\nauth failed for DB_PASSWORD=hunter2-CANARY-pw\n", false, Millis(5), ""};
+  auto out = execOutcome(execProbe(), run);
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.summary.find("CANARY"), std::string::npos) << out.summary;
+  EXPECT_EQ(out.summary, "exit 1 in 5 ms: auth failed for DB_PASSWORD=[REDACTED]");
+}
+
 TEST(ExecProbe, ATimeoutFailsAsKilledAndAnEngineErrorIsNamed) {
   ExecRun slow{-1, "", true, Millis(2003), ""};
   auto out = execOutcome(execProbe(), slow);
