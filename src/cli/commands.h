@@ -26,6 +26,8 @@ void registerGate(CLI::App& root, const GlobalOptions& global, int& exit_status)
 void registerBaseline(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerInstallService(CLI::App& root, const GlobalOptions& global, int& exit_status);
 void registerReport(CLI::App& root, const GlobalOptions& global, int& exit_status);
+/// `mcp`: the MCP server over stdio (src/mcp).
+void registerMcp(CLI::App& root, const GlobalOptions& global, int& exit_status);
 /// `man` (hidden) and `completion`: generated from `root` as it is when they run, so register them
 /// last.
 void registerDocs(CLI::App& root, int& exit_status);

@@ -33,6 +33,7 @@
 #include "evidence/evidence.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "mcp/http_endpoint.h"
 #include "metrics/medic_metrics.h"
 #include "probes/hysteresis.h"
 #include "services/selection.h"
@@ -209,6 +210,9 @@ class Daemon {
   void registerValidationRoutes();
   boost::asio::awaitable<http::Response> answerClaim(http::Request req);
   boost::asio::awaitable<http::Response> answerGate(http::Request req);
+  /// GET /api/v1/baseline/diff (baseline_routes.cc).
+  void registerBaselineRoutes();
+  boost::asio::awaitable<http::Response> answerBaselineDiff(http::Request req);
   /// Queues a record for the next flush (nothing is stored when the store is unusable).
   void recordEvidence(const evidence::Evidence& ev);
   /// A failed validation (rejected claim, failed gate) raises a warning; a pass resolves it.
@@ -278,6 +282,7 @@ class Daemon {
   std::unique_ptr<alerts::AlertQueue> alerts_;
   std::unique_ptr<metrics::MedicMetrics> metrics_;
   std::unique_ptr<bus::Bus> bus_;  ///< channels; persisted in the store when it is usable
+  std::unique_ptr<mcp::HttpEndpoint> mcp_;  ///< MCP at /mcp (src/mcp); before bus_ in teardown
   std::map<std::string, std::string> last_action_;  ///< service → last recovery action kind
   http::Router router_;
   std::unique_ptr<http::Server> server_;
