@@ -3,6 +3,10 @@
 // the evidence ids it rests on and their age; a state without evidence is called unknown.
 #include "mcp/tools.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <optional>
 
@@ -78,13 +82,6 @@ std::string serviceLine(const json& s) {
   std::string list;
   for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id.get<std::string>();
   return line + "; evidence " + list + ", " + ageText(s["evidence_age_seconds"]);
-}
-
-std::string apiError(const json& answer, const std::string& fallback) {
-  if (answer.is_object() && answer.contains("error") && answer["error"].is_object()) {
-    return answer["error"].value("message", fallback);
-  }
-  return fallback;
 }
 
 /// Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS[.fff]Z".

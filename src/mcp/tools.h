@@ -5,6 +5,7 @@
 /// the time the daemon's answer carries).
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -144,6 +146,72 @@ TEST_F(McpTest, HttpTransportKeepsTheApiSecurityRules) {
   // DELETE ends the session.
   EXPECT_EQ(httpRequest("DELETE", port_, "/mcp", 2s, "", {{"Mcp-Session-Id", session}}).status, 204);
   EXPECT_EQ(postMcp(list, {{"Mcp-Session-Id", session}}).status, 404);
+}
+
+/// Node's version as {major, minor, patch}, or {} when node does not run.
+std::vector<int> nodeVersion() {
+  auto r = runProcess({"node", "--version"}, 10s);
+  std::vector<int> v;
+  if (!r.ok() || r.out.size() < 2 || r.out[0] != 'v') return v;
+  std::stringstream in(r.out.substr(1));
+  std::string part;
+  while (std::getline(in, part, '.')) v.push_back(std::atoi(part.c_str()));
+  return v;
+}
+
+// The scenarios of the MCP conformance suite that test what medic serves. The others test a
+// reference "everything" server (tools named test_simple_text, test_image_content..., prompts,
+// logging, completion, sampling, elicitation, server-initiated SSE polling) that medic is not;
+// docs/mcp.md and the README name them and why.
+const std::vector<std::string> kApplicableScenarios = {
+    "server-initialize", "ping", "tools-list", "resources-subscribe", "resources-unsubscribe",
+    "dns-rebinding-protection"};
+
+TEST_F(McpTest, ConformanceSuitePassesTheScenariosThatApplyToMedic) {
+  const std::string cli =
+      npmDir() + "/node_modules/@modelcontextprotocol/conformance/dist/index.js";
+  ASSERT_TRUE(std::filesystem::exists(cli)) << cli;
+  // 0.1.12 needs node >= 20.18.1 (undici 7, commander 14); Debian 12's own node is 18.
+  const auto v = nodeVersion();
+  if (v.size() < 3 || std::tie(v[0], v[1], v[2]) < std::make_tuple(20, 18, 1)) {
+    GTEST_SKIP() << "the MCP conformance suite needs node >= 20.18.1 (undici 7); this node is "
+                 << (v.empty() ? std::string("not runnable") : std::to_string(v[0]) + "." +
+                                                                  std::to_string(v[1]));
+  }
+  const std::string out = dir_.path() + "/conformance";
+  auto r = runProcess({"node", cli, "server", "--url", url() + "/mcp", "--suite", "all", "-o", out},
+                      240s);
+  std::cout << r.out << std::flush;
+  // Each scenario writes <out>/<scenario>/checks.json (maybe under a timestamped folder).
+  std::map<std::string, std::pair<int, int>> by_scenario;  // scenario -> (passed, failed) checks
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(out)) {
+    if (entry.path().filename() != "checks.json") continue;
+    auto checks = nlohmann::json::parse(readFile(entry.path().string()), nullptr, false);
+    if (!checks.is_array()) continue;
+    std::string scenario = entry.path().parent_path().filename().string();
+    for (const auto& known : kApplicableScenarios) {
+      if (scenario.rfind(known, 0) == 0) scenario = known;
+    }
+    auto& [passed, failed] = by_scenario[scenario];
+    for (const auto& c : checks) {
+      if (c.value("status", "") == "SUCCESS") ++passed;
+      if (c.value("status", "") == "FAILURE") ++failed;
+    }
+  }
+  int scenarios_passed = 0;
+  for (const auto& [scenario, counts] : by_scenario) {
+    std::cout << "conformance " << scenario << ": " << counts.first << " check(s) passed, "
+              << counts.second << " failed\n";
+    if (counts.second == 0 && counts.first > 0) ++scenarios_passed;
+  }
+  std::cout << "conformance: " << scenarios_passed << " of " << by_scenario.size()
+            << " scenario(s) passed" << std::endl;
+  for (const auto& s : kApplicableScenarios) {
+    auto it = by_scenario.find(s);
+    ASSERT_NE(it, by_scenario.end()) << "scenario " << s << " did not run\n" << r.out << r.err;
+    EXPECT_EQ(it->second.second, 0) << "scenario " << s << " failed\n" << r.out;
+    EXPECT_GT(it->second.first, 0) << s;
+  }
 }
 
 }  // namespace

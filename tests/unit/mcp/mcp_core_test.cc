@@ -149,7 +149,9 @@ TEST(McpTools, EveryToolHasSchemasAndHonestAnnotations) {
                           t.name == "confirm_deploy" || t.name == "reject_deploy";
     EXPECT_EQ(t.read_only, !mutation && t.name != "claim") << t.name;
     EXPECT_EQ(t.needs_token, mutation || t.name == "claim") << t.name;
-    if (t.read_only) EXPECT_FALSE(t.destructive) << t.name;
+    if (t.read_only) {
+      EXPECT_FALSE(t.destructive) << t.name;
+    }
   }
   EXPECT_TRUE(findTool("recover")->destructive);
   EXPECT_TRUE(findTool("deploy")->destructive);
