@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "core/log.h"
 #include "mcp/stdio_server.h"
 
 namespace medic::cli {
@@ -22,6 +23,8 @@ int runMcp(const GlobalOptions& global, const McpOptions& opt) {
     std::cerr << "medic mcp: " << e.what() << "\n";
     return kExitError;
   }
+  // spdlog's own default logger writes to stdout, which carries the protocol here.
+  setupLogging(global.log_level.empty() ? "warn" : global.log_level);
   mcp::StdioOptions options;
   const std::string state_dir = resolveStateDir(global, cfg);
   const std::string url = global.url;
@@ -48,15 +51,14 @@ void registerMcp(CLI::App& root, const GlobalOptions& global, int& exit_status) 
       "Answers come from the running daemon (found through the state dir, or --url); the\n"
       "tools that change the host, and claim, need the token in the state dir (refused with\n"
       "--read-only). stdout carries only the protocol. The daemon also serves MCP over\n"
-      "Streamable HTTP at /mcp on its listener. See docs/mcp.md.");
+      "Streamable HTTP at /mcp on its listener. An agent client's config (docs/mcp.md):\n"
+      "  {\"mcpServers\": {\"medic\": {\"command\": \"medic\", \"args\": [\"mcp\"]}}}");
   cmd->footer(
       "Examples:\n"
       "  medic mcp                                   # state dir's daemon, token included\n"
       "  medic mcp --state-dir /var/lib/medic --read-only   # no tool that changes the host\n"
       "  medic mcp --url http://127.0.0.1:8080\n"
-      "  echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}' | medic mcp\n"
-      "Agent client config (e.g. .mcp.json):\n"
-      "  {\"mcpServers\": {\"medic\": {\"command\": \"medic\", \"args\": [\"mcp\"]}}}");
+      "  echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}' | medic mcp");
   cmd->add_flag("--read-only", o->read_only,
                 "Never send the token: recover, maintenance, deploy, confirm_deploy, "
                 "reject_deploy and claim are refused");

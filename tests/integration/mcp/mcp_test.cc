@@ -53,7 +53,7 @@ class McpTest : public DockerTest {
         "medic.yaml",
         "select:\n  labels: false\nresync_interval: 2s\n"
         "defaults:\n  probe:\n    interval: 250ms\n    timeout: 1s\n    failure_threshold: 2\n"
-        "  recovery:\n    replacement_grace: 8s\n    backoff_initial: 200ms\n    backoff_max: 1s\n"
+        "  recovery:\n    replacement_grace: 10s\n    backoff_initial: 200ms\n    backoff_max: 1s\n"
         "    settle_timeout: 20s\n"
         "services:\n  webui:\n    match:\n      container: " +
             web_->name() + "\n    probes:\n      - http: http://127.0.0.1:" +
