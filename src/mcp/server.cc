@@ -138,7 +138,9 @@ asio::awaitable<json> listResources(const json& id, Api& api) {
         {"title", "medic status"},
         {"description", "Health score, every protected service and endpoint, with evidence ids"},
         {"mimeType", "application/json"}}});
-  auto reply = co_await api.call(ApiCall{"GET", "/api/v1/status"});
+  // Named, not a brace-initialized temporary in the co_await: GCC 12 destroys those twice.
+  ApiCall status{"GET", "/api/v1/status"};
+  auto reply = co_await api.call(std::move(status));
   if (reply.status == 200 && reply.body.is_object()) {
     for (const auto& s : reply.body.value("services", json::array())) {
       const auto name = s.value("name", "");
@@ -162,7 +164,8 @@ asio::awaitable<json> readResource(const json& id, const json& params, Api& api)
                                  "medic://evidence/{id}",
                              {{"uri", uri}});
   }
-  auto reply = co_await api.call(ApiCall{"GET", path});
+  ApiCall read{"GET", path};  // named: see listResources
+  auto reply = co_await api.call(std::move(read));
   if (reply.status == 404) {
     co_return jsonrpc::error(id, jsonrpc::kResourceNotFound,
                              "resource not found: " + apiMessage(reply), {{"uri", uri}});

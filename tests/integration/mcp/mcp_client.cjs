@@ -4,8 +4,7 @@
 //
 // Usage: node mcp_client.cjs <npm-dir> <medic-binary> <state-dir> <base-url> <token> <service> <container>
 // What it checks, on both transports: initialize (negotiated version, server info), the tool list
-// (every tool with input and output schemas and annotations), a claim "<service> is healthy"
-// accepted with evidence while it is; then `docker rm -f` of the container: the same claim
+// (every tool with input and output schemas and annotations), status citing evidence; then `docker rm -f` of the container: the same claim
 // rejected with the contradicting evidence and gate 6 failing, a subscription to
 // medic://services/<service> told of the change and seeing the recovery, gate 6 passing again;
 // `recover` refused without the token (stdio --read-only, HTTP without Authorization) and done
@@ -26,7 +25,8 @@ const { Client } = sdk('@modelcontextprotocol/sdk/client/index.js');
 const { StdioClientTransport } = sdk('@modelcontextprotocol/sdk/client/stdio.js');
 const { StreamableHTTPClientTransport } = sdk('@modelcontextprotocol/sdk/client/streamableHttp.js');
 const { ResourceUpdatedNotificationSchema } = sdk('@modelcontextprotocol/sdk/types.js');
-const sdkVersion = sdk('@modelcontextprotocol/sdk/package.json').version;
+const sdkVersion = JSON.parse(require('fs').readFileSync(
+  path.join(path.resolve(npmDir), 'node_modules/@modelcontextprotocol/sdk/package.json'), 'utf8')).version;
 
 let failures = 0;
 function check(ok, what, detail) {
@@ -105,11 +105,6 @@ async function main() {
   check(http.transport.protocolVersion === '2025-11-25', 'http: negotiated protocol 2025-11-25',
     http.transport.protocolVersion);
 
-  for (const c of agents) {
-    const r = await claim(c);
-    check(!r.isError && r.structuredContent.verdict === 'accepted' && r.structuredContent.evidence.length > 0,
-      `${c.label}: "${service} is healthy" accepted with evidence while it is`, text(r));
-  }
   const status = await stdio.callTool({ name: 'status', arguments: {} });
   const mine = status.structuredContent.services.find((s) => s.name === service);
   check(mine && mine.evidence.length > 0 && text(status).includes(mine.evidence[0]),
