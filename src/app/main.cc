@@ -59,6 +59,7 @@ void buildCli(CLI::App& root, cli::GlobalOptions& global, int& exit_status) {
   cli::registerClaim(root, global, exit_status);
   cli::registerGate(root, global, exit_status);
   cli::registerBaseline(root, global, exit_status);
+  cli::registerMcp(root, global, exit_status);
   cli::registerInstallService(root, global, exit_status);
   cli::registerVersion(root, global, exit_status);
   cli::registerDocs(root, exit_status);  // last: it describes every command registered above

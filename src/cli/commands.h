@@ -28,6 +28,8 @@ void registerInstallService(CLI::App& root, const GlobalOptions& global, int& ex
 void registerReport(CLI::App& root, const GlobalOptions& global, int& exit_status);
 /// `alert test`: a test alert through each configured sink.
 void registerAlert(CLI::App& root, const GlobalOptions& global, int& exit_status);
+/// `mcp`: the MCP server over stdio (src/mcp).
+void registerMcp(CLI::App& root, const GlobalOptions& global, int& exit_status);
 /// `man` (hidden) and `completion`: generated from `root` as it is when they run, so register them
 /// last.
 void registerDocs(CLI::App& root, int& exit_status);

@@ -35,6 +35,7 @@
 #include "evidence/ledger.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "mcp/http_endpoint.h"
 #include "metrics/medic_metrics.h"
 #include "probes/hysteresis.h"
 #include "services/selection.h"
@@ -237,6 +238,9 @@ class Daemon {
   boost::asio::awaitable<http::Response> runGate(http::Request req);
   static constexpr int kMaxGatesAtOnce = 2;
   int gates_running_ = 0;
+  /// GET /api/v1/baseline/diff (baseline_routes.cc).
+  void registerBaselineRoutes();
+  boost::asio::awaitable<http::Response> answerBaselineDiff(http::Request req);
   /// Queues a record for the next flush (nothing is stored when the store is unusable).
   void recordEvidence(const evidence::Evidence& ev);
   /// The newest result of a probe or of a Docker state: the ledger decides whether it is a new row
@@ -316,6 +320,7 @@ class Daemon {
   std::unique_ptr<alerts::AlertQueue> alerts_;
   std::unique_ptr<metrics::MedicMetrics> metrics_;
   std::unique_ptr<bus::Bus> bus_;  ///< channels; persisted in the store when it is usable
+  std::unique_ptr<mcp::HttpEndpoint> mcp_;  ///< MCP at /mcp (src/mcp); before bus_ in teardown
   std::map<std::string, std::string> last_action_;  ///< service → last recovery action kind
   http::Router router_;
   std::unique_ptr<http::Server> server_;

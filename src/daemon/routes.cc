@@ -181,6 +181,8 @@ void Daemon::registerRoutes() {
   http::addDashboardRoutes(router_);
   registerDeployRoutes();
   registerValidationRoutes();
+  registerBaselineRoutes();
+  mcp_ = std::make_unique<mcp::HttpEndpoint>(router_, token_, *bus_);
   router_.add("GET", "/metrics", [this](const Request&) {
     syncCounterMetrics();
     return Response::text(200, metrics_->render(), metrics::MedicMetrics::kContentType);
