@@ -47,8 +47,6 @@ packages=(
   # the offline test image's busybox, HTTP pokes. The engine (docker.io) is added below unless one
   # is already here.
   docker-compose busybox-static curl jq
-  # a private CA and certificates made by the TLS tests (the openssl CLI)
-  openssl
   # a newer engine and the real stack for tests: debootstrap'd images (build-engine-image.sh,
   # build-stack-image.sh)
   debootstrap

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <fstream>
+#include <optional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -151,6 +152,44 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   bool reads_need_token = false;  ///< listening beyond loopback
   std::shared_ptr<ssl::context> tls_context;  ///< null: plain HTTP
   bool stopped = false;
+  int connections = 0;          ///< open now (sessions and event streams)
+  bool refusing_logged = false;  ///< "too many connections" is logged once per burst
+
+  /// Counts a connection for as long as it lives.
+  struct Counted {
+    std::shared_ptr<Impl> impl;
+    explicit Counted(std::shared_ptr<Impl> i) : impl(std::move(i)) { ++impl->connections; }
+    ~Counted() { --impl->connections; }
+    Counted(const Counted&) = delete;
+    Counted& operator=(const Counted&) = delete;
+  };
+
+  /// What the request line and headers alone decide (Host, cross-site, route, token): checked
+  /// before the body is read, so no body is buffered for a request that will be refused.
+  std::optional<Response> refusal(const Request& req) const {
+    if (!hostAllowed(req.header("host"), policy.extra_hosts)) {
+      return Response::error(403, "Host '" + req.header("host") +
+                                      "' is not allowed (only loopback names or configured hosts)");
+    }
+    if (auto why = crossSiteRefusal(req.header("sec-fetch-site"), req.header("origin"),
+                                    policy.extra_hosts);
+        !why.empty()) {
+      return Response::error(403, why);
+    }
+    auto m = router.match(req.method, req.path);
+    if (m.handler == nullptr && m.stream == nullptr && m.async == nullptr) {
+      if (m.path_known) return Response::error(405, "method " + req.method + " not allowed here");
+      return Response::error(404, "no such endpoint: " + req.path);
+    }
+    if (auto why = tokenRefusal(policy, reads_need_token, m.mutation, req.method, req.path,
+                                req.header("authorization"));
+        !why.empty()) {
+      auto r = Response::error(401, why);
+      r.headers["WWW-Authenticate"] = "Bearer";
+      return r;
+    }
+    return std::nullopt;
+  }
 
   /// Checks and dispatches a request. For a stream route it also creates the stream, returned in
   /// `stream_out`.
@@ -210,6 +249,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   asio::awaitable<void> plainSession(tcp::socket socket) {
+    Counted counted(shared_from_this());
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     if (co_await serve(stream)) co_return;
     beast::error_code ignored;
@@ -219,6 +259,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   /// A TLS connection: the handshake (bounded), then the same requests as over plain HTTP. The
   /// context it started with stays alive with it, so a certificate reload leaves it alone.
   asio::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<ssl::context> context) {
+    Counted counted(shared_from_this());
     struct Connection {
       std::shared_ptr<ssl::context> context;
       TlsStream stream;
@@ -251,9 +292,35 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(kMaxHeader);
       parser.body_limit(kMaxBody);
-      auto [ec, n] = co_await bhttp::async_read(*stream, buffer, parser,
-                                                asio::as_tuple(asio::use_awaitable));
-      (void)n;
+      // The header first: a request refused on it (no token, wrong Host, no such route) is
+      // answered before any body is read, and the connection closed.
+      auto [hec, hn] = co_await bhttp::async_read_header(*stream, buffer, parser,
+                                                         asio::as_tuple(asio::use_awaitable));
+      (void)hn;
+      if (hec == bhttp::error::header_limit) {
+        co_await writeResponse(*stream, Response::error(431, "headers too large"), false);
+        break;
+      }
+      if (hec) break;
+      {
+        Request head;
+        head.method = std::string(parser.get().method_string());
+        splitTarget(std::string(parser.get().target()), head.path, head.query);
+        for (const auto& f : parser.get()) {
+          head.headers[lower(std::string(f.name_string()))] = std::string(f.value());
+        }
+        if (auto refused = refusal(head)) {
+          co_await writeResponse(*stream, *refused, false);
+          break;
+        }
+      }
+      boost::system::error_code ec;
+      if (!parser.is_done()) {
+        auto [bec, bn] = co_await bhttp::async_read(*stream, buffer, parser,
+                                                    asio::as_tuple(asio::use_awaitable));
+        (void)bn;
+        ec = bec;
+      }
       if (ec == bhttp::error::body_limit) {
         co_await writeResponse(*stream, Response::error(413, "body too large (limit 1 MiB)"),
                                false);
@@ -405,6 +472,20 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       }
       if (backoff.count() != 0) spdlog::info("http: accepting connections again");
       backoff = std::chrono::milliseconds(0);
+      if (connections >= policy.max_connections) {
+        // Closed at once: idle or slow clients cannot use up the descriptors medic needs for the
+        // Docker socket and its repairs.
+        if (!refusing_logged) {
+          spdlog::warn("http: {} connections are open (the most allowed): closing new ones until "
+                       "some end",
+                       connections);
+          refusing_logged = true;
+        }
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      if (refusing_logged && connections < policy.max_connections / 2) refusing_logged = false;
       if (tls_context) {
         asio::co_spawn(executor, tlsSession(std::move(socket), tls_context), asio::detached);
       } else {

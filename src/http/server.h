@@ -20,6 +20,9 @@ struct SecurityPolicy {
   std::vector<std::string> extra_hosts;  ///< Host names accepted besides loopback names
   /// A read-only token accepted for GET /metrics only ("" = none); never logged.
   std::string metrics_token;
+  /// Connections open at once (event streams included); one more is closed at accept, so idle
+  /// or slow clients cannot use up medic's descriptors.
+  int max_connections = 512;
 };
 
 /// Why a request is refused for want of a token, "" when it may go on. Mutations need `token`.

@@ -147,8 +147,11 @@ TEST(McpTools, EveryToolHasSchemasAndHonestAnnotations) {
   for (const auto& t : tools()) {
     const bool mutation = t.name == "recover" || t.name == "maintenance" || t.name == "deploy" ||
                           t.name == "confirm_deploy" || t.name == "reject_deploy";
-    EXPECT_EQ(t.read_only, !mutation && t.name != "claim") << t.name;
-    EXPECT_EQ(t.needs_token, mutation || t.name == "claim") << t.name;
+    // A claim and a gate record evidence and their verdict and raise or resolve alerts: the API
+    // runs them only as POSTs with the token (no GET changes anything).
+    const bool records = t.name == "claim" || t.name == "gate";
+    EXPECT_EQ(t.read_only, !mutation && !records) << t.name;
+    EXPECT_EQ(t.needs_token, mutation || records) << t.name;
     if (t.read_only) {
       EXPECT_FALSE(t.destructive) << t.name;
     }
@@ -233,6 +236,7 @@ TEST(McpTools, ARejectedClaimCitesTheContradictingRecordAndItsAge) {
 
 TEST(McpTools, EachReadToolsAnswerMatchesItsOutputSchema) {
   Harness h;
+  h.caller.authorized = true;  // the gate needs the token
   h.api.replies["GET /api/v1/status"] = {
       200,
       {{"time", kNow}, {"health_score", 50}, {"health_score_note", ""},
