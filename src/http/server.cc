@@ -301,6 +301,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         co_await writeResponse(*stream, Response::error(431, "headers too large"), false);
         break;
       }
+      if (hec == bhttp::error::body_limit) {  // a Content-Length over the limit, told at once
+        co_await writeResponse(*stream, Response::error(413, "body too large (limit 1 MiB)"),
+                               false);
+        break;
+      }
       if (hec) break;
       {
         Request head;
