@@ -195,27 +195,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   /// `stream_out`.
   Response handle(Request& req, std::shared_ptr<EventStream>& stream_out,
                   const AsyncHandler*& async_out) {
-    if (!hostAllowed(req.header("host"), policy.extra_hosts)) {
-      return Response::error(403, "Host '" + req.header("host") +
-                                      "' is not allowed (only loopback names or configured hosts)");
-    }
-    if (auto why = crossSiteRefusal(req.header("sec-fetch-site"), req.header("origin"),
-                                    policy.extra_hosts);
-        !why.empty()) {
-      return Response::error(403, why);
-    }
+    if (auto refused = refusal(req)) return *refused;
     auto m = router.match(req.method, req.path);
-    if (m.handler == nullptr && m.stream == nullptr && m.async == nullptr) {
-      if (m.path_known) return Response::error(405, "method " + req.method + " not allowed here");
-      return Response::error(404, "no such endpoint: " + req.path);
-    }
-    if (auto why = tokenRefusal(policy, reads_need_token, m.mutation, req.method, req.path,
-                                req.header("authorization"));
-        !why.empty()) {
-      auto r = Response::error(401, why);
-      r.headers["WWW-Authenticate"] = "Bearer";
-      return r;
-    }
     if (m.mutation) {
       if (!req.body.empty()) {
         auto ct = lower(req.header("content-type"));

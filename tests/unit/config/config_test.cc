@@ -612,11 +612,11 @@ services:
 
 TEST(ConfigGood, RemoteReadingKeys) {
   const auto c = parseConfig(
-      "listen: 0.0.0.0:9443\nallowed_hosts: [medic.example.net, 10.0.0.5]\n"
+      "listen: 0.0.0.0:9443\nallowed_hosts: [medic.example.net, 203.0.113.5]\n"
       "metrics_token_file: /etc/medic/metrics.token\ntls_cert_file: /etc/medic/tls.crt\n"
       "tls_key_file: /etc/medic/tls.key\nexternal_url: https://medic.example.net:9443/\n",
       "medic.yaml");
-  EXPECT_THAT(c.allowed_hosts, ElementsAre("medic.example.net", "10.0.0.5"));
+  EXPECT_THAT(c.allowed_hosts, ElementsAre("medic.example.net", "203.0.113.5"));
   EXPECT_EQ(c.metrics_token_file, "/etc/medic/metrics.token");
   EXPECT_EQ(c.tls_cert_file, "/etc/medic/tls.crt");
   EXPECT_EQ(c.tls_key_file, "/etc/medic/tls.key");
