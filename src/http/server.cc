@@ -18,6 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "core/json_depth.h"
 #include "core/log.h"
 
 namespace medic::http {
@@ -34,32 +35,6 @@ constexpr size_t kMaxBody = 1 << 20;
 constexpr size_t kMaxHeader = size_t{16} * 1024;
 constexpr int kMaxJsonDepth = 64;
 
-/// Nesting depth of arrays and objects, counted without parsing (and without recursion), so a
-/// hostile body is refused before any parser walks it. Brackets inside strings do not count.
-bool jsonDepthWithin(const std::string& text, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr int kStreamSendBuffer = 64 * 1024;

@@ -1,33 +1,11 @@
 #include "mcp/jsonrpc.h"
 
+#include "core/json_depth.h"
+
 namespace medic::mcp::jsonrpc {
 namespace {
 
 constexpr int kMaxDepth = 64;
-
-/// Nesting depth of arrays and objects, counted before any parser walks a hostile body.
-bool depthWithin(const std::string& text, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
 
 bool validId(const nlohmann::json& id) { return id.is_string() || id.is_number_integer(); }
 
@@ -83,7 +61,7 @@ nlohmann::json notification(const std::string& method, nlohmann::json params) {
 }
 
 std::optional<nlohmann::json> parse(const std::string& text, nlohmann::json& out) {
-  if (!depthWithin(text, kMaxDepth)) {
+  if (!jsonDepthWithin(text, kMaxDepth)) {
     return error(nullptr, kParseError,
                  "the message nests deeper than " + std::to_string(kMaxDepth) + " levels");
   }

@@ -123,6 +123,13 @@ std::string FakeEngine::run(const std::string& name, docker::Labels labels,
   return stored.id;
 }
 
+void FakeEngine::stopRunning(docker::ContainerInfo& c) {
+  if (!c.state.running) return;
+  emit(c, "kill", {{"signal", "15"}});
+  setState(c, "exited", 0);
+  emit(c, "die", {{"exitCode", "0"}});
+}
+
 void FakeEngine::crash(const std::string& id, int code) {
   auto* c = lookup(id);
   if (c == nullptr) throw std::logic_error("FakeEngine::crash: no container " + id);
@@ -271,11 +278,7 @@ docker::Task<Ok> FakeEngine::stopContainer(std::string id, std::chrono::seconds)
   co_await enter("POST /containers/" + id + "/stop");
   auto* c = lookup(id);
   if (c == nullptr) co_return notFound(id);
-  if (c->state.running) {
-    emit(*c, "kill", {{"signal", "15"}});
-    setState(*c, "exited", 0);
-    emit(*c, "die", {{"exitCode", "0"}});
-  }
+  stopRunning(*c);
   emit(*c, "stop");
   co_return Ok{};
 }
@@ -285,9 +288,7 @@ docker::Task<Ok> FakeEngine::restartContainer(std::string id, std::chrono::secon
   auto* c = lookup(id);
   if (c == nullptr) co_return notFound(id);
   if (c->state.running) {
-    emit(*c, "kill", {{"signal", "15"}});
-    setState(*c, "exited", 0);
-    emit(*c, "die", {{"exitCode", "0"}});
+    stopRunning(*c);
     emit(*c, "stop");
   }
   setState(*c, "running");

@@ -87,6 +87,8 @@ class FakeEngine final : public docker::DockerApi {
   docker::ContainerInfo* lookup(const std::string& id_or_name);
   void emit(const docker::ContainerInfo& c, const std::string& action, docker::Labels extra = {});
   void setState(docker::ContainerInfo& c, const std::string& status, int exit_code = 0);
+  /// `docker stop`'s events on a running container (SIGTERM, exit 0); nothing when not running.
+  void stopRunning(docker::ContainerInfo& c);
   std::string newId();
 
   boost::asio::any_io_executor ex_;
